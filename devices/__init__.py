@@ -1,0 +1,1 @@
+"""Lobby hardware behind one small Protocol per kind; simulated backends are first-class (DESIGN §4)."""

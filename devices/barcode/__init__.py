@@ -1,0 +1,1 @@
+"""barcode devices: see base.py for the Protocol."""

@@ -1,0 +1,1 @@
+"""payment devices: see base.py for the Protocol."""

@@ -1,0 +1,1 @@
+"""smartcard devices: see base.py for the Protocol."""
