@@ -132,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             outbox={"key_file": str(work / "keys" / "outbox.key")},
             devices={
                 "printer": {**settings.devices.printer.model_dump(), "out_dir": str(out_dir / "tickets")},
-                "payment": {**settings.devices.payment.model_dump(), "processing_delay_s": 0 if headless else 1.5},
+                "payment": {**settings.devices.payment.model_dump(), "delay": 0.0 if headless else 1.5},
             },
         )
         from kiosk.runtime.build import build_runtime

@@ -1,0 +1,297 @@
+"""Wires settings → devices, back-end client, outbox, sync worker and the check-in flow (no Kivy here).
+
+The Kivy app (`kiosk.ui.app`), the CLI and the tests all build their object graph through `build_runtime`,
+so what the tests run is what the lobby runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devices import registry
+from devices.errors import DeviceError
+from devices.health import DeviceHealth, HealthStatus
+from kiosk.flow.config import FlowConfig, StepSwitches
+from kiosk.flow.machine import CheckinFlow
+from kiosk.flow.types import Money
+from kiosk.runtime.clock import SystemClock
+from kiosk.runtime.queue_numbers import FileQueueNumbers
+from kiosk.runtime.worker import FlowWorker
+from kiosk.settings import DeviceSection, Settings
+
+log = logging.getLogger(__name__)
+
+DEVICE_KINDS = ("camera", "barcode", "smartcard", "payment", "printer")
+# Kinds a tablet never has (DESIGN §1: no printer or payment device on waiting-room tablets).
+TABLET_WITHOUT = ("payment", "printer")
+
+
+def _money(cents: int | None, currency: str) -> Money | None:
+    return None if cents is None else Money(cents, currency)
+
+
+def flow_config(settings: Settings) -> FlowConfig:
+    p, pay = settings.practice, settings.payment
+    steps = settings.steps
+    tablet = settings.kiosk.mode == "tablet"
+    return FlowConfig(
+        kiosk_id=settings.kiosk.id,
+        clinic_name=p.name,
+        timezone=ZoneInfo(p.timezone),
+        languages=tuple(settings.kiosk.languages),
+        default_language=settings.kiosk.default_language,
+        steps=StepSwitches(
+            demographics=steps.demographics,
+            insurance=steps.insurance,
+            forms=steps.forms,
+            consents=steps.consents,
+            payment=steps.payment and not tablet,
+            ticket=steps.ticket and not tablet,
+        ),
+        early_minutes=p.checkin_window.early_minutes,
+        late_minutes=p.checkin_window.late_minutes,
+        desk_visit_types=frozenset(p.desk_rules.visit_types),
+        desk_provider_ids=frozenset(p.desk_rules.providers),
+        balance_limit=_money(p.desk_rules.balance_limit, pay.currency),
+        copay_by_visit_type={k: Money(v, pay.currency) for k, v in pay.copay_by_visit_type.items()},
+        default_copay=_money(pay.default_copay, pay.currency),
+        self_pay_by_visit_type={k: Money(v, pay.currency) for k, v in pay.self_pay_by_visit_type.items()},
+        default_self_pay=_money(pay.default_self_pay, pay.currency),
+        currency=pay.currency,
+        wait_area_by_location=dict(p.wait_areas),
+        default_wait_area=p.default_wait_area,
+        max_identify_attempts=settings.identify.max_attempts,
+        reminder_secret=settings.reminder_secret(),
+        reminder_max_age_days=settings.identify.reminder_max_age_days,
+    )
+
+
+# -- devices ---------------------------------------------------------------------------------------------
+@dataclass
+class Devices:
+    camera: Any = None
+    barcode: Any = None
+    smartcard: Any = None
+    payment: Any = None
+    printer: Any = None
+    backends: dict[str, str] = field(default_factory=dict)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(kind, getattr(self, kind)) for kind in DEVICE_KINDS]
+
+    def health(self) -> list[DeviceHealth]:
+        out = []
+        for kind, device in self.items():
+            if device is None:
+                out.append(DeviceHealth(kind=kind, backend="", status=HealthStatus.DISABLED))
+                continue
+            try:
+                out.append(device.health())
+            except Exception as exc:  # noqa: BLE001 - a broken health() must not break the status screen
+                out.append(DeviceHealth(kind=kind, backend=self.backends.get(kind, ""), status=HealthStatus.FAULT,
+                                        detail="health_failed", last_error=type(exc).__name__))
+        return out
+
+    def stop(self) -> None:
+        for kind, device in self.items():
+            stop = getattr(device, "stop", None)
+            if stop is None:
+                continue
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - keep stopping the others
+                log.exception("stopping %s failed", kind)
+
+
+def _device_options(settings: Settings, kind: str, section: DeviceSection) -> dict[str, Any]:
+    options = section.options
+    if kind == "printer" and section.backend == "simulated":
+        options.setdefault("out_dir", str(settings.data_dir / "tickets"))
+        options.setdefault("timezone", settings.practice.timezone)
+    for key in ("out_dir", "images", "path"):  # relative paths: against the config file's folder
+        value = options.get(key)
+        if isinstance(value, str) and value:
+            options[key] = settings.resolve(Path(value))
+        elif isinstance(value, list):
+            options[key] = [settings.resolve(Path(v)) if isinstance(v, str) else v for v in value]
+    return options
+
+
+def _enabled(settings: Settings, kind: str) -> bool:
+    section: DeviceSection = getattr(settings.devices, kind)
+    if settings.kiosk.mode == "tablet" and kind in TABLET_WITHOUT:
+        return False
+    return section.enabled
+
+
+def build_devices(settings: Settings) -> Devices:
+    """Create every enabled device; a backend that cannot load stops start-up (no silent fallback)."""
+    devices = Devices()
+    for kind in DEVICE_KINDS:
+        if not _enabled(settings, kind):
+            continue
+        section: DeviceSection = getattr(settings.devices, kind)
+        setattr(devices, kind, registry.create(kind, section.backend, _device_options(settings, kind, section)))
+        devices.backends[kind] = section.backend
+    return devices
+
+
+def check_devices(settings: Settings) -> list[str]:
+    """`kiosk config check`: every device section can be built (backends and options are valid)."""
+    problems = []
+    for kind in DEVICE_KINDS:
+        if not _enabled(settings, kind):
+            continue
+        section: DeviceSection = getattr(settings.devices, kind)
+        try:
+            registry.backend_class(kind, section.backend)
+        except DeviceError as exc:
+            problems.append(f"[devices.{kind}] backend = {section.backend!r}: {exc}")
+    return problems
+
+
+# -- back-end --------------------------------------------------------------------------------------------
+@dataclass
+class Backend:
+    client: Any
+    directory: Any
+    outbox: Any
+    sink: Any
+    sync: Any
+
+    def close(self) -> None:
+        stop = getattr(self.sync, "stop", None)
+        if stop:
+            stop()
+        for obj in (self.outbox, self.client):
+            close = getattr(obj, "close", None)
+            if close:
+                close()
+
+
+def build_backend(settings: Settings) -> Backend:
+    import httpx
+
+    from portal_client.client import FhirClient
+    from portal_client.directory import FhirDirectory
+    from portal_client.outbox import Outbox
+    from portal_client.sink import OutboxSink
+    from portal_client.sync import SyncWorker
+
+    b = settings.backend
+    auth: httpx.Auth | None = None
+    if b.auth == "bearer":
+        token = settings.bearer_token()
+
+        class _Bearer(httpx.Auth):
+            def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+                request.headers["Authorization"] = f"Bearer {token}"
+                yield request
+
+        auth = _Bearer()
+    cert: Any = None
+    if b.client_cert_file:
+        cert = (str(settings.resolve(b.client_cert_file)),
+                str(settings.resolve(b.client_key_file)) if b.client_key_file else None)
+        cert = cert if cert[1] else cert[0]
+    verify: bool | str = str(settings.resolve(b.ca_file)) if b.ca_file else b.verify_tls
+    client = FhirClient(b.base_url, auth=auth, timeout=b.timeout_s, verify=verify, cert=cert)
+    tz = ZoneInfo(settings.practice.timezone)
+    directory = FhirDirectory(client, tz=tz)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    outbox = Outbox(settings.outbox_path, key_path=settings.outbox_key_path,
+                    dead_retention=timedelta(days=settings.outbox.dead_retention_days))
+    sink = OutboxSink(outbox)
+    sync = SyncWorker(outbox, client, idle_poll_s=settings.sync.idle_poll_s, max_backoff_s=settings.sync.max_backoff_s)
+    return Backend(client=client, directory=directory, outbox=outbox, sink=sink, sync=sync)
+
+
+# -- the whole kiosk -------------------------------------------------------------------------------------
+@dataclass
+class Runtime:
+    settings: Settings
+    flow: CheckinFlow
+    worker: FlowWorker
+    devices: Devices
+    backend: Backend
+    queue: FileQueueNumbers
+    clock: SystemClock
+    started: bool = False
+
+    @property
+    def directory(self) -> Any:
+        return self.backend.directory
+
+    @property
+    def outbox(self) -> Any:
+        return self.backend.outbox
+
+    @property
+    def sync(self) -> Any:
+        return self.backend.sync
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if self.devices.camera is not None:
+            self.devices.camera.start()
+        if self.settings.sync.enabled:
+            self.sync.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.devices.stop()
+        self.backend.close()
+        self.started = False
+
+    def health(self) -> list[DeviceHealth]:
+        return self.devices.health()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    devices = build_devices(settings)
+    backend = build_backend(settings)
+    config = flow_config(settings)
+    clock = SystemClock(config.timezone)
+    queue = FileQueueNumbers(settings.data_dir / "queue-numbers.json", prefix=settings.kiosk.queue_prefix)
+    flow = CheckinFlow(
+        config,
+        directory=backend.directory,
+        sink=backend.sink,
+        terminal=devices.payment,
+        printer=devices.printer,
+        queue=queue,
+        clock=clock,
+    )
+    return Runtime(settings=settings, flow=flow, worker=FlowWorker(), devices=devices, backend=backend,
+                   queue=queue, clock=clock)
+
+
+def doctor_report(settings: Settings) -> list[tuple[str, str, str]]:
+    """`kiosk doctor`: (name, status, detail) per device and for the back-end."""
+    rows: list[tuple[str, str, str]] = []
+    try:
+        devices = build_devices(settings)
+    except DeviceError as exc:
+        return [("devices", "fault", str(exc))]
+    try:
+        for h in devices.health():
+            rows.append((f"{h.kind} ({h.backend or '-'})", str(h.status), h.detail or h.last_error))
+    finally:
+        devices.stop()
+    from portal_client.client import FhirClient
+    from portal_client.errors import BackendError
+
+    with FhirClient(settings.backend.base_url, timeout=min(settings.backend.timeout_s, 5.0)) as client:
+        try:
+            client.search("Patient", {"_count": 0})
+            rows.append(("back-end", "ok", settings.backend.base_url))
+        except BackendError as exc:
+            rows.append(("back-end", "fault", f"{settings.backend.base_url}: {exc}"))
+    return rows
