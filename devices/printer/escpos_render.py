@@ -7,6 +7,7 @@ The QR code is printed natively (``GS ( k``: ~370 bytes instead of a ~15 KB rast
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from devices.printer.ticket_layout import Align, Cut, Feed, QrCode, Rule, TextLine, TicketLayout
@@ -34,7 +35,9 @@ def render(layout: TicketLayout, printer: Any) -> None:
             printer.set(
                 align=element.align.value, bold=element.bold, custom_size=True, width=width, height=height
             )
-            printer.textln(element.text)
+            # Printers break lines mid-word: wrap at word boundaries to the characters that fit.
+            for line in textwrap.wrap(element.text, max(1, columns // width)) or [""]:
+                printer.textln(line)
         elif isinstance(element, Rule):
             printer.set(align="left", bold=False, custom_size=True, width=1, height=1)
             printer.textln("-" * columns)

@@ -70,37 +70,40 @@ def _x(align: Align, item_width: float) -> int:
 
 def render_image(layout: TicketLayout) -> Image.Image:
     """The ticket as a white RGB image, 576 px wide, as tall as its content."""
-    # Draw on a generous page, then crop to the used height.
-    page = Image.new("RGB", (PAGE_WIDTH, 4000), "white")
-    draw = ImageDraw.Draw(page)
-    y = MARGIN
     text_width = PAGE_WIDTH - 2 * MARGIN
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    # First pass: place everything; second pass: draw on a page of exactly the needed height.
+    texts: list[tuple[int, str, FontType, Align]] = []
+    rules: list[int] = []
+    codes: list[tuple[int, Image.Image, Align]] = []
+    y = MARGIN
     for element in layout.elements:
         if isinstance(element, TextLine):
-            _, scale_y = element.size.value
-            line_height = LINE_HEIGHT * scale_y
+            line_height = LINE_HEIGHT * element.size.value[1]
             font = _font(int(line_height * 0.8), element.bold)
-            for line in _wrap(draw, element.text, font, text_width):
-                draw.text(
-                    (_x(element.align, draw.textlength(line, font=font)), y), line, font=font, fill="black"
-                )
+            for line in _wrap(measure, element.text, font, text_width):
+                texts.append((y, line, font, element.align))
                 y += line_height
         elif isinstance(element, Rule):
-            draw.line(
-                (MARGIN, y + LINE_HEIGHT // 2, PAGE_WIDTH - MARGIN, y + LINE_HEIGHT // 2),
-                fill="black",
-                width=2,
-            )
+            rules.append(y + LINE_HEIGHT // 2)
             y += LINE_HEIGHT
         elif isinstance(element, Feed):
             y += LINE_HEIGHT * element.lines
         elif isinstance(element, QrCode):
             qr = _qr_image(element)
-            page.paste(qr, (_x(element.align, qr.width), y))
+            codes.append((y, qr, element.align))
             y += qr.height + LINE_HEIGHT
         elif isinstance(element, Cut):
             y += LINE_HEIGHT  # the feed before the knife
-    return page.crop((0, 0, PAGE_WIDTH, y + MARGIN))
+    page = Image.new("RGB", (PAGE_WIDTH, y + MARGIN), "white")
+    draw = ImageDraw.Draw(page)
+    for top, line, font, align in texts:
+        draw.text((_x(align, draw.textlength(line, font=font)), top), line, font=font, fill="black")
+    for top in rules:
+        draw.line((MARGIN, top, PAGE_WIDTH - MARGIN, top), fill="black", width=2)
+    for top, qr_image, align in codes:
+        page.paste(qr_image, (_x(align, qr_image.width), top))
+    return page
 
 
 def render_png(layout: TicketLayout) -> bytes:

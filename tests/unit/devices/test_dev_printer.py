@@ -97,7 +97,7 @@ def test_bytes_carry_no_family_name_and_no_birth_date(printer: SimulatedPrinter)
 def test_desk_ticket_says_see_the_front_desk(printer: SimulatedPrinter) -> None:
     printer.print_ticket(ticket(desk=True))
     data = printer.last_bytes
-    assert b"Please see the front desk. We have your details." in data
+    assert b"Please see the front desk. We have your details.\n" in data  # 48 characters: one line
     assert b"Please wait in" not in data
     assert native_qr_store(f"CKI-TICKET:{CHECKIN_ID}") in data
 
@@ -110,8 +110,9 @@ def test_without_checkin_id_there_is_no_qr(printer: SimulatedPrinter) -> None:
 
 def test_another_profile_uses_its_own_line_width(tmp_path: Path) -> None:
     p = SimulatedPrinter.from_options({"profile": "TM-P80-42col"})
-    p.print_ticket(ticket())
+    p.print_ticket(ticket(clinic_name="Riverside Family Medicine and Pediatrics Group"))
     assert b"-" * 42 + b"\n" in p.last_bytes and b"-" * 43 not in p.last_bytes
+    assert b"Riverside Family Medicine and Pediatrics\nGroup\n" in p.last_bytes
 
 
 def test_escpos_cache_folder_is_persistent_and_reused() -> None:
