@@ -111,9 +111,11 @@ class Devices:
 def _device_options(settings: Settings, kind: str, section: DeviceSection) -> dict[str, Any]:
     options = section.options
     if kind == "printer" and section.backend == "simulated":
-        options.setdefault("out_dir", str(settings.data_dir / "tickets"))
+        # No out_dir by default: ticket previews carry "first name + initial" and stay in memory unless a
+        # demo asks for files. The escpos capabilities cache lives in the kiosk's data folder.
+        options.setdefault("cache_dir", str(settings.data_dir / "cache"))
         options.setdefault("timezone", settings.practice.timezone)
-    for key in ("out_dir", "images", "path"):  # relative paths: against the config file's folder
+    for key in ("out_dir", "cache_dir", "images", "path"):  # relative paths: against the config file's folder
         value = options.get(key)
         if isinstance(value, str) and value:
             options[key] = settings.resolve(Path(value))
