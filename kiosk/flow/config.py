@@ -49,3 +49,5 @@ class FlowConfig:
     max_identify_attempts: int = 3
     reminder_secret: bytes = b""  # HMAC key for reminder QR tokens; empty = QR check-in off
     reminder_max_age_days: int = 14
+    # Forms: one question per page instead of one top-level item per page (STEPS.md, forms).
+    simple_forms: bool = False

@@ -255,6 +255,7 @@ class DeskReason(StrEnum):
     CONSENT_DECLINED = "consent_declined"
     PATIENT_REQUEST = "patient_request"
     ID_REFUSED = "id_refused"
+    STORAGE_ERROR = "storage_error"  # the outbox refused the record twice: the desk must take the details
 
 
 @dataclass(frozen=True)
