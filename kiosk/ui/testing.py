@@ -12,7 +12,7 @@ API (stable; the screens' tests and the demo use it)::
     ui = harness()                               # 1280×800 window, kv rules loaded (theme.load_kv())
     w = ui.mount(widget)                         # replace the window's content with widget (fills it)
     ui.frames(n=3)                               # run n frames (EventLoop.idle())
-    ui.tap(widget_or_xy)                         # touch down + up at the widget's centre (window coords)
+    ui.tap(widget_or_xy)                         # touch down + up at the widget's centre (scrolled into view)
     ui.drag(widget, [(x, y), ...], local=True)   # one stroke through the points (widget-local by default)
     ui.type_text("Ñandú")                        # physical-keyboard typing: on_key_down + on_textinput
     ui.press_key("backspace" | "enter" | "tab" | "escape" | "left" | "right" | keycode_int)
@@ -130,6 +130,9 @@ class UIHarness:
         return widget
 
     def unmount(self) -> None:
+        from kiosk.ui.widgets.text_field import focus_tracker
+
+        focus_tracker.clear()
         for child in list(self.window.children):
             if child is not self._root:
                 self.window.remove_widget(child)
@@ -153,8 +156,21 @@ class UIHarness:
             return target.to_window(*target.center)
         return float(target[0]), float(target[1])
 
+    def scroll_into_view(self, widget: Widget) -> None:
+        """Scroll every ScrollView around ``widget`` so it is visible (what a patient would do first)."""
+        from kivy.uix.scrollview import ScrollView
+
+        parent = widget.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView):
+                parent.scroll_to(widget, padding=10, animate=False)
+                self.frames(2)
+            parent = parent.parent
+
     def tap(self, target: Widget | tuple[float, float], frames: int = 2) -> None:
-        """Touch down and up at a widget's centre (or at window coordinates)."""
+        """Touch down and up at a widget's centre (or at window coordinates); scrolls it into view first."""
+        if isinstance(target, Widget):
+            self.scroll_into_view(target)
         x, y = self._window_xy(target)
         touch = UnitTestTouch(x, y)
         touch.touch_down()

@@ -141,7 +141,6 @@ BASE_SIZES: dict[str, float] = {
     "font_key": 40,  # keypad digits and keyboard letters
     "font_entry": 44,  # what the patient has typed: the biggest thing on the screen after titles
     "button_height": 84,
-    "key_size": 88,  # keypad key height
     "field_height": 84,
     "header_height": 96,
     "footer_height": 112,
@@ -152,6 +151,7 @@ BASE_SIZES: dict[str, float] = {
 # Sizes that do not scale.
 TOUCH_MIN = 64  # px: every tappable thing is at least this in both directions (WCAG 2.5.5 asks 44 CSS px)
 TOUCH_FLOOR = 48  # px: never below this, even in dense layouts
+KEY_SIZE = 84  # px: keypad / keyboard key height (labels scale with large text, keys keep their size)
 RADIUS = 14
 BORDER = 3  # px: borders of buttons and fields (focus border is thicker)
 FOCUS_BORDER = 5
@@ -180,7 +180,7 @@ class Theme(EventDispatcher):
     font_key = NumericProperty(BASE_SIZES["font_key"])
     font_entry = NumericProperty(BASE_SIZES["font_entry"])
     button_height = NumericProperty(BASE_SIZES["button_height"])
-    key_size = NumericProperty(BASE_SIZES["key_size"])
+    key_size = NumericProperty(KEY_SIZE)
     field_height = NumericProperty(BASE_SIZES["field_height"])
     header_height = NumericProperty(BASE_SIZES["header_height"])
     footer_height = NumericProperty(BASE_SIZES["footer_height"])

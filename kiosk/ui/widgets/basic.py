@@ -12,7 +12,8 @@ message with a red bar (``role = "alert"``) and takes no space when empty. :clas
 
 :class:`KioskScreenLayout` is the frame of every screen: header (clinic name, language button, "A A"
 large-text toggle, "I need help"), an optional title, the body (widgets added to the layout go into it) and
-a footer (Back, step progress, primary action). It only emits events: ``on_back``, ``on_primary``,
+a dock (``dock(widget)``: e.g. the on-screen keyboard, stays visible while the body scrolls) and a footer
+(Back, step progress, primary action). It only emits events: ``on_back``, ``on_primary``,
 ``on_help``, ``on_language``; the screen decides what they mean.
 """
 
@@ -158,11 +159,27 @@ class KioskBody(ScrollView):
 
 
 class KioskBodyContent(BoxLayout):
-    pass
+    """Stacks the screen's widgets from the top. Fills the visible body when a child stretches
+    (``size_hint_y`` set); otherwise it is just as tall as its content, so nothing floats mid-screen."""
+
+    view_height = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("minimum_height", "view_height", "children"):
+            self.fbind(name, self._fit)
+
+    def _fit(self, *_args: Any) -> None:
+        stretch = any(child.size_hint_y is not None for child in self.children)
+        self.height = max(self.view_height, self.minimum_height) if stretch else self.minimum_height
 
 
 class KioskFooter(BoxLayout):
     pass
+
+
+class KioskDock(BoxLayout):
+    """Between body and footer: what must stay visible while the body scrolls (the on-screen keyboard)."""
 
 
 class KioskScreenLayout(BoxLayout):
@@ -197,12 +214,19 @@ class KioskScreenLayout(BoxLayout):
 
     def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         body = self.body
-        if isinstance(widget, (KioskHeader, KioskBody, KioskFooter)) or body is None:
+        if isinstance(widget, (KioskHeader, KioskBody, KioskDock, KioskFooter)) or body is None:
             if isinstance(widget, KioskBody):
                 self.scroller = widget
             super().add_widget(widget, *args, **kwargs)
             return
         body.add_widget(widget, *args, **kwargs)
+
+    def dock(self, widget: Widget | None) -> None:
+        """Show ``widget`` (e.g. an OnScreenKeyboard) fixed above the footer; ``None`` empties the dock."""
+        area = self.ids.dock
+        area.clear_widgets()
+        if widget is not None:
+            area.add_widget(widget)
 
     def remove_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         body = self.body

@@ -1,0 +1,200 @@
+"""KioskTextField: a large text entry that never summons the operating system's on-screen keyboard.
+
+The input is a Kivy TextInput with ``keyboard_mode = "managed"`` whose keyboard is never requested:
+requesting one makes SDL start OS text input, which pops up the system keyboard on touch platforms. Instead,
+while focused, the field listens to the Window's key events itself, so a physical (USB/barcode-wedge)
+keyboard still types, and :class:`~kiosk.ui.widgets.keyboard.OnScreenKeyboard` types through
+``insert_text`` / ``do_backspace`` on :data:`focus_tracker.current`.
+
+Only one field is focused at a time (:data:`focus_tracker`); tapping keys of the on-screen keyboard does not
+take the focus away (``unfocus_on_touch`` is off).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.event import EventDispatcher
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.textinput import TextInput
+
+log = logging.getLogger(__name__)
+
+WORD_BREAKS = " -'"
+
+
+class FocusTracker(EventDispatcher):
+    """Which KioskTextInput receives typing (the on-screen keyboard binds to ``current``)."""
+
+    current = ObjectProperty(None, allownone=True)
+
+    def clear(self) -> None:
+        """Unfocus whatever field has the focus (screens call it when they leave; the harness on unmount)."""
+        field = self.current
+        if field is not None:
+            field.focus = False
+        self.current = None
+
+
+focus_tracker = FocusTracker()
+
+
+class KioskTextInput(TextInput):
+    """The editable part of a :class:`KioskTextField` (use the field, not this, in screens)."""
+
+    max_length = NumericProperty(0)
+    """0 = unlimited."""
+    keyboard_layout = OptionProperty("text", options=("text", "email", "number"))
+    autocapitalize = OptionProperty("none", options=("none", "words"))
+    error = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("keyboard_mode", "managed")
+        kwargs.setdefault("unfocus_on_touch", False)
+        kwargs.setdefault("use_bubble", False)
+        kwargs.setdefault("use_handles", False)
+        kwargs.setdefault("write_tab", False)
+        kwargs.setdefault("multiline", False)
+        super().__init__(**kwargs)
+        self._window_bound = False
+
+    # -- focus: exclusive, no OS keyboard ------------------------------------------------------------
+    def _on_focus(self, instance: Any, value: bool, *largs: Any) -> None:
+        super()._on_focus(instance, value, *largs)  # managed mode: does not request a keyboard
+        if value:
+            previous = focus_tracker.current
+            if previous is not None and previous is not self:
+                previous.focus = False
+            focus_tracker.current = self
+            self._bind_window()
+        else:
+            self._unbind_window()
+            if focus_tracker.current is self:
+                focus_tracker.current = None
+
+    def _bind_window(self) -> None:
+        if not self._window_bound:
+            EventLoop.window.bind(
+                on_key_down=self._window_key_down,
+                on_key_up=self._window_key_up,
+                on_textinput=self._window_textinput,
+            )
+            self._window_bound = True
+
+    def _unbind_window(self) -> None:
+        if self._window_bound:
+            EventLoop.window.unbind(
+                on_key_down=self._window_key_down,
+                on_key_up=self._window_key_up,
+                on_textinput=self._window_textinput,
+            )
+            self._window_bound = False
+
+    def _keycode(self, key: int) -> tuple[int, str]:
+        keyboard = getattr(EventLoop.window, "_system_keyboard", None)
+        name = keyboard.keycode_to_string(key) if keyboard is not None else ""
+        return key, name
+
+    def _window_key_down(
+        self, window: Any, key: int, scancode: int, codepoint: str | None, modifiers: list[str]
+    ) -> bool:
+        if not self.focus:
+            return False
+        self.keyboard_on_key_down(window, self._keycode(key), codepoint, modifiers)
+        return True
+
+    def _window_key_up(self, window: Any, key: int, scancode: int) -> bool:
+        if not self.focus:
+            return False
+        self.keyboard_on_key_up(window, self._keycode(key))
+        return True
+
+    def _window_textinput(self, window: Any, text: str) -> bool:
+        if not self.focus:
+            return False
+        self.keyboard_on_textinput(window, text)
+        return True
+
+    # -- editing -------------------------------------------------------------------------------------
+    def insert_text(self, substring: str, from_undo: bool = False) -> None:
+        if not self.multiline:
+            substring = substring.replace("\n", " ")
+        if self.max_length:
+            room = int(self.max_length) - len(self.text)
+            if room <= 0:
+                return
+            substring = substring[:room]
+        super().insert_text(substring, from_undo=from_undo)
+
+    def wants_capital(self) -> bool:
+        """Whether the on-screen keyboard should capitalize the next letter (start of a word in names)."""
+        if self.autocapitalize != "words":
+            return False
+        before = self.text[: self.cursor_index()]
+        return not before or before[-1] in WORD_BREAKS
+
+    def on_parent(self, _instance: Any, parent: Any) -> None:
+        if parent is None:
+            self.focus = False
+
+
+class KioskTextField(BoxLayout):
+    """Caption + big single-line (or multi-line) input + an error message under it.
+
+    ``text`` mirrors the input both ways. ``error`` non-empty → red border and the message below.
+    ``keyboard_layout`` tells the on-screen keyboard which keys to show ("text", "email", "number").
+    """
+
+    text = StringProperty("")
+    label = StringProperty("")
+    hint_text = StringProperty("")
+    error = StringProperty("")
+    multiline = BooleanProperty(False)
+    max_length = NumericProperty(0)
+    keyboard_layout = OptionProperty("text", options=("text", "email", "number"))
+    autocapitalize = OptionProperty("none", options=("none", "words"))
+    focus = BooleanProperty(False)
+    read_only = BooleanProperty(False)
+
+    __events__ = ("on_text_validate",)
+
+    def on_kv_post(self, _base_widget: Any) -> None:
+        field: KioskTextInput = self.ids.input
+        field.text = self.text
+        field.bind(text=self._from_input, focus=self._focus_from_input)
+        field.bind(on_text_validate=lambda *_: self.dispatch("on_text_validate"))
+
+    @property
+    def input(self) -> KioskTextInput:
+        """The TextInput itself (not kv's weak proxy: ``field.input is focus_tracker.current`` holds)."""
+        return self.ids.input.__self__
+
+    def _from_input(self, _field: Any, value: str) -> None:
+        if self.text != value:
+            self.text = value
+
+    def on_text(self, _instance: Any, value: str) -> None:
+        field = self.ids.get("input")
+        if field is not None and field.text != value:
+            field.text = value
+            field.cursor = field.get_cursor_from_index(len(value))
+
+    def _focus_from_input(self, _field: Any, value: bool) -> None:
+        self.focus = value
+
+    def on_focus(self, _instance: Any, value: bool) -> None:
+        field = self.ids.get("input")
+        if field is not None and field.focus != value:
+            field.focus = value
+
+    def on_text_validate(self) -> None:
+        pass
