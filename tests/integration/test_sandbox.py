@@ -5,8 +5,13 @@ Each test pins one behaviour of Medplum's engine (or of our thin wrapper) that t
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +23,7 @@ from portal_client.sandbox.launcher import parse_node_version, satisfies_engines
 pytestmark = pytest.mark.sandbox
 
 FHIR = {"Content-Type": "application/fhir+json"}
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -455,3 +461,71 @@ def test_batch_is_not_atomic(http: httpx.Client) -> None:
     statuses = [e["response"]["status"] for e in response.json()["entry"]]
     assert statuses == ["201", "400"]
     assert _count(http, "Patient") == 1
+
+
+def test_conditional_create_with_several_matches_is_412(http: httpx.Client) -> None:
+    duplicate = _patient(identifier=[{"system": "urn:test:mrn", "value": "DUP"}])
+    http.post("Patient", json=duplicate).raise_for_status()
+    http.post("Patient", json=duplicate).raise_for_status()
+    plain = http.post("Patient", json=duplicate, headers={"If-None-Exist": "identifier=urn:test:mrn|DUP"})
+    assert plain.status_code == 412
+    in_transaction = _tx(http, [_post_entry(duplicate, if_none_exist="identifier=urn:test:mrn|DUP")])
+    assert in_transaction.status_code == 412
+    assert in_transaction.json()["issue"][0]["code"] == "multiple-matches"
+    assert _count(http, "Patient") == 2
+
+
+def test_put_with_a_new_id_creates_it(http: httpx.Client) -> None:
+    response = http.put("Patient/chosen-id", json={**_patient(), "id": "chosen-id"})
+    assert response.status_code == 200  # update-as-create: 200, not 201
+    assert http.get("Patient/chosen-id").json()["birthDate"] == "1980-02-03"
+    assert http.delete("Patient/chosen-id").status_code == 200
+    assert http.get("Patient/chosen-id").status_code == 404
+
+
+def test_search_has_no_paging_links_and_unknown_parameters_match_nothing(http: httpx.Client) -> None:
+    for given in ("A", "B", "C"):
+        http.post("Patient", json=_patient(given=given)).raise_for_status()
+    page = http.get("Patient", params={"_count": "2"}).json()
+    assert page["total"] == 3 and len(page["entry"]) == 2
+    assert not any(link.get("relation") == "next" for link in page.get("link", []))
+    typo = http.get("Patient", params={"familly": "Rivera"})
+    assert typo.status_code == 200 and typo.json()["total"] == 0  # a typo looks like "nobody found"
+    assert http.get("NoSuchType").json()["total"] == 0
+
+
+def test_serve_in_the_foreground_seeds_and_stops_on_sigterm(fhir_sandbox: Sandbox) -> None:
+    """``kiosk sandbox`` → run_forever: prints the base URL and the demo patients, SIGTERM ends it cleanly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal_client.sandbox", "serve", "--port", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60.0, proc.kill)  # a generous deadline, never a sleep
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # the process prints these lines once ready and seeded
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C"):
+                break
+        assert lines and lines[-1].startswith("Ctrl-C"), lines
+        base_url = next(line.split(": ", 1)[1] for line in lines if line.startswith("FHIR sandbox: "))
+        assert any("Eleanor Whitfield" in line for line in lines)
+        patient = httpx.get(f"{base_url}/Patient/pat-whitfield", timeout=5.0)
+        assert patient.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    with pytest.raises(httpx.TransportError):  # the Node server went with it
+        httpx.get(base_url.rsplit("/fhir/", 1)[0] + "/healthz", timeout=2.0)
