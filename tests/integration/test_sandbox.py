@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portal_client.sandbox import Sandbox, SandboxError
+from portal_client.sandbox import NodeModulesMissing, Sandbox, SandboxError
 from portal_client.sandbox.launcher import parse_node_version, satisfies_engines
 
 pytestmark = pytest.mark.sandbox
@@ -529,3 +529,9 @@ def test_serve_in_the_foreground_seeds_and_stops_on_sigterm(fhir_sandbox: Sandbo
                 stream.close()
     with pytest.raises(httpx.TransportError):  # the Node server went with it
         httpx.get(base_url.rsplit("/fhir/", 1)[0] + "/healthz", timeout=2.0)
+
+
+def test_missing_node_modules_names_the_setup_command(tmp_path: Path) -> None:
+    (tmp_path / "server.mjs").write_text("// not used\n")
+    with pytest.raises(NodeModulesMissing, match="scripts/setup"):
+        Sandbox(sandbox_dir=tmp_path).start()
