@@ -11,7 +11,8 @@ Which telecom/address the kiosk shows and edits (the "preferred" one):
   ``period.end``, ordered by ``rank`` (entries without a rank last, file order otherwise);
 - address: the first ``address`` with ``use`` ``home`` (else without a ``use``) that has no ``period.end``.
 Editing one changes its value in place (use, rank, period and extensions stay); clearing a phone or email
-removes that entry; a new one is appended. An edited address loses ``text`` and ``district`` (they would
+removes the entry holding the value the patient saw (``phone_removed``), and only that one, so re-applying
+is harmless; a new one is appended. An edited address loses ``text`` and ``district`` (they would
 describe the old address); ``country`` is kept unless the kiosk supplies one.
 """
 
@@ -80,7 +81,8 @@ def _address_dict(address: Address) -> dict[str, str]:
 
 
 def changes_between(resource: Mapping[str, Any], demographics: Demographics) -> Json:
-    """What the patient changed, as a JSON change set: a subset of ``phone``, ``email``, ``address``.
+    """What the patient changed, as a JSON change set: a subset of ``phone``, ``email``, ``address``
+    (plus ``phone_removed``/``email_removed``: the value a cleared field held).
 
     An all-empty address means "not given" (never "delete my address"); an empty country means "keep".
     """
@@ -88,8 +90,11 @@ def changes_between(resource: Mapping[str, Any], demographics: Demographics) -> 
     changes: Json = {}
     for name in ("phone", "email"):
         wanted = getattr(demographics, name).strip()
-        if wanted != getattr(current, name).strip():
+        had = getattr(current, name).strip()
+        if wanted != had:
             changes[name] = wanted
+            if not wanted:
+                changes[f"{name}_removed"] = had  # remove THAT value: re-applying removes nothing else
     wanted_addr = _address_dict(demographics.address)
     if any(wanted_addr.values()):
         have = _address_dict(current.address)
@@ -100,16 +105,16 @@ def changes_between(resource: Mapping[str, Any], demographics: Demographics) -> 
     return changes
 
 
-def _set_telecom(resource: Json, system: str, value: str) -> None:
+def _set_telecom(resource: Json, system: str, value: str, removed: str) -> None:
     telecom: list[Json] = resource.setdefault("telecom", [])
-    index = _preferred_telecom_index(resource, system)
-    if index is None:
-        if value:
-            telecom.append({"system": system, "value": value})
-    elif not value:
-        del telecom[index]
+    if not value:
+        telecom[:] = [cp for cp in telecom if not (cp.get("system") == system and cp.get("value") == removed)]
     else:
-        telecom[index]["value"] = value
+        index = _preferred_telecom_index(resource, system)
+        if index is None:
+            telecom.append({"system": system, "value": value})
+        else:
+            telecom[index]["value"] = value
     if not telecom:
         del resource["telecom"]
 
@@ -150,7 +155,7 @@ def apply_changes(resource: Mapping[str, Any], changes: Mapping[str, Any]) -> Js
     out: Json = copy.deepcopy(dict(resource))
     for name in ("phone", "email"):
         if name in changes:
-            _set_telecom(out, name, str(changes[name]))
+            _set_telecom(out, name, str(changes[name]), str(changes.get(f"{name}_removed", "")))
     if "address" in changes:
         _set_address(out, {k: str(v) for k, v in dict(changes["address"]).items()})
     return strip_version(out)

@@ -147,7 +147,13 @@ def test_coverage_and_card_images(full: Json) -> None:
     assert cov["payor"] == [{"display": "Acme Health Plan"}]
     assert cov["relationship"]["coding"][0]["code"] == "self"
     classes = {c["type"]["coding"][0]["code"]: c["value"] for c in cov["class"]}
-    assert classes == {"group": GROUP, "plan": "Gold PPO", "rxbin": "610014", "rxpcn": "MEDDPRIME", "rxgroup": "RX4455"}
+    assert classes == {
+        "group": GROUP,
+        "plan": "Gold PPO",
+        "rxbin": "610014",
+        "rxpcn": "MEDDPRIME",
+        "rxgroup": "RX4455",
+    }
     assert cov["costToBeneficiary"][0]["valueMoney"] == {"value": 25.0, "currency": "USD"}
     assert coverage_entry["request"]["ifNoneExist"].endswith(f"|{CHECKIN_ID}:coverage")
 
@@ -157,7 +163,11 @@ def test_coverage_and_card_images(full: Json) -> None:
     encounter_url = one(full, "Encounter")["fullUrl"]
     for doc, side in zip(docs, ("front", "back"), strict=True):
         res = doc["resource"]
-        assert res["type"]["coding"][0] == {"system": "http://loinc.org", "code": "64290-0", "display": "Health insurance card"}
+        assert res["type"]["coding"][0] == {
+            "system": "http://loinc.org",
+            "code": "64290-0",
+            "display": "Health insurance card",
+        }
         assert res["context"]["related"] == [{"reference": coverage_entry["fullUrl"]}]
         assert res["context"]["encounter"] == [{"reference": encounter_url}]
         att = res["content"][0]["attachment"]
@@ -173,11 +183,16 @@ def test_questionnaire_responses_typed_and_nested(full: Json) -> None:
     assert qr["questionnaire"] == "http://example.org/Questionnaire/intake|2"
     assert qr["subject"] == qr["source"] == {"reference": "Patient/example"}
     assert qr["encounter"] == {"reference": one(full, "Encounter")["fullUrl"]}
-    assert qr["identifier"] == {"system": "urn:open-checkin-kiosk:checkin", "value": f"{CHECKIN_ID}:qr:intake"}
+    assert qr["identifier"] == {
+        "system": "urn:open-checkin-kiosk:checkin",
+        "value": f"{CHECKIN_ID}:qr:intake",
+    }
     assert intake["request"]["ifNoneExist"].endswith(f"|{CHECKIN_ID}:qr:intake")
     answers = {i["linkId"]: i.get("answer") for i in qr["item"]}
     assert answers["smoker"] == [{"valueBoolean": False}]
-    assert answers["weight"] == [{"valueDecimal": 72.5}] and isinstance(answers["weight"][0]["valueDecimal"], float)
+    assert answers["weight"] == [{"valueDecimal": 72.5}] and isinstance(
+        answers["weight"][0]["valueDecimal"], float
+    )
     assert answers["children"] == [{"valueInteger": 2}]
     assert answers["last-visit"] == [{"valueDate": "2024-11-02"}]
     assert answers["concern"] == [{"valueString": "Follow-up on knee"}]
@@ -185,8 +200,14 @@ def test_questionnaire_responses_typed_and_nested(full: Json) -> None:
     group = next(i for i in qr["item"] if i["linkId"] == "allergies")
     assert [i["linkId"] for i in group["item"]] == ["allergy"]  # the unanswered question is left out
     allergy = group["item"][0]["answer"][0]
-    assert allergy["valueCoding"] == {"system": "http://snomed.info/sct", "code": "91936005", "display": "Penicillin allergy"}
-    assert allergy["item"][0]["answer"] == [{"valueString": "Rash"}]  # children of a question: under its answer
+    assert allergy["valueCoding"] == {
+        "system": "http://snomed.info/sct",
+        "code": "91936005",
+        "display": "Penicillin allergy",
+    }
+    assert allergy["item"][0]["answer"] == [
+        {"valueString": "Rash"}
+    ]  # children of a question: under its answer
     assert phq["resource"]["item"][0]["answer"][0]["valueCoding"]["code"] == "LA6568-5"
 
 
@@ -231,7 +252,9 @@ def test_payment_reconciliation_brand_and_last4_only(full: Json) -> None:
 
 def test_card_summary_never_keeps_more_than_last_four() -> None:
     record = full_record(
-        payment=PaymentResult(PaymentStatus.APPROVED, Money(1000), CHECKIN_ID, brand="Master<Card>!", last4="5555444433331111")
+        payment=PaymentResult(
+            PaymentStatus.APPROVED, Money(1000), CHECKIN_ID, brand="Master<Card>!", last4="5555444433331111"
+        )
     )
     pr = one(build_bundle(record), "PaymentReconciliation")["resource"]
     assert pr["processNote"][0]["text"] == "MasterCard ending 1111"
@@ -340,7 +363,9 @@ def test_no_appointment_update_when_already_arrived() -> None:
     assert appointment.status is AppointmentStatus.ARRIVED
     bundle = build_bundle(full_record(appointment=appointment))
     assert not entries_of(bundle, "Appointment")
-    assert "Appointment/example" not in [t["reference"] for t in one(bundle, "Provenance")["resource"]["target"]]
+    assert "Appointment/example" not in [
+        t["reference"] for t in one(bundle, "Provenance")["resource"]["target"]
+    ]
 
 
 def test_unknown_versions_leave_if_match_out_for_the_sync_worker() -> None:
@@ -388,7 +413,9 @@ def test_duplicate_questionnaire_ids_get_distinct_identifiers() -> None:
     ],
 )
 def test_answer_values(answer: Answer, expected: Json) -> None:
-    result = QuestionnaireResult("q", "http://example.org/q", "Q", (ResponseItem("a", "", (answer,)),), COMPLETED)
+    result = QuestionnaireResult(
+        "q", "http://example.org/q", "Q", (ResponseItem("a", "", (answer,)),), COMPLETED
+    )
     bundle = build_bundle(full_record(responses=(result,)))
     validate_bundle(bundle)
     assert one(bundle, "QuestionnaireResponse")["resource"]["item"][0]["answer"] == [expected]
@@ -407,7 +434,9 @@ def test_answer_values(answer: Answer, expected: Json) -> None:
     ],
 )
 def test_bad_answers_raise_without_the_value(answer: Answer) -> None:
-    result = QuestionnaireResult("q", "http://example.org/q", "Q", (ResponseItem("a1", "", (answer,)),), COMPLETED)
+    result = QuestionnaireResult(
+        "q", "http://example.org/q", "Q", (ResponseItem("a1", "", (answer,)),), COMPLETED
+    )
     with pytest.raises(MappingError) as info:
         build_bundle(full_record(responses=(result,)))
     assert "a1" in str(info.value)
@@ -427,7 +456,9 @@ def test_demographics_cleared_email_removes_it() -> None:
     source["telecom"].append({"system": "email", "value": "old@example.org"})
     patient = make_patient(source)
     demo = demographics_of(source)
-    record = full_record(patient=patient, demographics=Demographics(phone=demo.phone, email="", address=demo.address))
+    record = full_record(
+        patient=patient, demographics=Demographics(phone=demo.phone, email="", address=demo.address)
+    )
     entry = one(build_bundle(record), "Patient")
     assert not [t for t in entry["resource"]["telecom"] if t.get("system") == "email"]
-    assert patient_changes(record) == {"email": ""}
+    assert patient_changes(record) == {"email": "", "email_removed": "old@example.org"}
