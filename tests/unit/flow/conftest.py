@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flow_driver import Practice, make_practice  # noqa: E402
+from flow_driver import Practice, make_practice
 
 
 @pytest.fixture

@@ -91,7 +91,9 @@ COVERAGE = CoverageInfo(
     copay=Money(2500),
 )
 CONSENTS = (
-    ConsentDocument(id="consent-privacy", title="Notice of privacy practices", text="We protect ...", version="3"),
+    ConsentDocument(
+        id="consent-privacy", title="Notice of privacy practices", text="We protect ...", version="3"
+    ),
     ConsentDocument(id="consent-treat", title="Consent to treatment", text="I agree ...", version="1"),
 )
 
@@ -129,9 +131,7 @@ class FakeDirectory:
     """A tiny practice. ``fail`` names methods that raise ServiceUnavailable."""
 
     def __init__(self) -> None:
-        self.patients: dict[str, Patient] = {
-            p.id: p for p in (MARIA, SAMPLE, PUBLIC, TWIN_A, TWIN_B, OTHER)
-        }
+        self.patients: dict[str, Patient] = {p.id: p for p in (MARIA, SAMPLE, PUBLIC, TWIN_A, TWIN_B, OTHER)}
         self.appointments: list[Appointment] = [
             MARIA_APPT,
             appointment("appt-sample", SAMPLE, NOW + timedelta(minutes=30), location_id="loc-9"),
@@ -165,7 +165,9 @@ class FakeDirectory:
     def appointments_on(self, patient_id: str, day: date) -> Sequence[Appointment]:
         self._enter("appointments_on", day)
         return [
-            a for a in self.appointments if a.patient_id == patient_id and a.start.astimezone(TZ).date() == day
+            a
+            for a in self.appointments
+            if a.patient_id == patient_id and a.start.astimezone(TZ).date() == day
         ]
 
     def coverage_for(self, patient_id: str) -> CoverageInfo | None:

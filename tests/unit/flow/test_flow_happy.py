@@ -23,26 +23,38 @@ def test_happy_path_every_step(practice: Practice) -> None:
     ident = show(p.flow.submit({"action": "start"}), Step.IDENTIFY)
     assert ident.data == {"attempts_left": 3, "qr_enabled": True}
 
-    confirm = show(p.flow.submit({
-        "action": "name_dob", "given": "maria jose", "family": "Garcia Lopez", "birth_date": "1980-04-12",
-    }), Step.CONFIRM_APPOINTMENT)
+    confirm = show(
+        p.flow.submit(
+            {
+                "action": "name_dob",
+                "given": "maria jose",
+                "family": "Garcia Lopez",
+                "birth_date": "1980-04-12",
+            }
+        ),
+        Step.CONFIRM_APPOINTMENT,
+    )
     assert confirm.data["first_name"] == "María José"
-    assert confirm.data["appointments"] == [{
-        "id": "appt-maria",
-        "start": "2025-03-10T09:15:00-04:00",
-        "time_text": "9:15 AM",
-        "provider": "Dr. Lee",
-        "location": "Suite 200",
-        "visit_type": "Followup",
-        "selectable": True,
-        "reason": "",
-    }]
+    assert confirm.data["appointments"] == [
+        {
+            "id": "appt-maria",
+            "start": "2025-03-10T09:15:00-04:00",
+            "time_text": "9:15 AM",
+            "provider": "Dr. Lee",
+            "location": "Suite 200",
+            "visit_type": "Followup",
+            "selectable": True,
+            "reason": "",
+        }
+    ]
 
     demo = show(p.flow.submit({"action": "confirm", "appointment_id": "appt-maria"}), Step.DEMOGRAPHICS)
     assert demo.data["values"]["city"] == "Boston"
     insurance = show(p.flow.submit({"action": "confirm"}), Step.INSURANCE)
     assert insurance.data["on_file"] == {
-        "payer_name": "Acme Health", "member_id_masked": "•••• 6789", "group_number": "G-100",
+        "payer_name": "Acme Health",
+        "member_id_masked": "•••• 6789",
+        "group_number": "G-100",
     }
 
     page = show(p.flow.submit({"action": "same"}), Step.FORMS)
@@ -52,12 +64,29 @@ def test_happy_path_every_step(practice: Practice) -> None:
     page = show(p.flow.submit({"action": "next", "answers": {"1": [True]}}), Step.FORMS)
     assert page.data["page_index"] == 1
     assert [i["link_id"] for i in page.data["items"][0]["items"]] == ["2.1", "2.2", "2.3", "2.4"]
-    page = show(p.flow.submit({"action": "next", "answers": {
-        "2.1": ["female"], "2.2": ["1980-04-12"], "2.3": ["Spain"], "2.4": [""],
-    }}), Step.FORMS)
-    consent = show(p.flow.submit({"action": "next", "answers": {"3.1": [False], "3.2": [True]}}), Step.CONSENTS)
+    page = show(
+        p.flow.submit(
+            {
+                "action": "next",
+                "answers": {
+                    "2.1": ["female"],
+                    "2.2": ["1980-04-12"],
+                    "2.3": ["Spain"],
+                    "2.4": [""],
+                },
+            }
+        ),
+        Step.FORMS,
+    )
+    consent = show(
+        p.flow.submit({"action": "next", "answers": {"3.1": [False], "3.2": [True]}}), Step.CONSENTS
+    )
     assert consent.data == {
-        "document": {"id": "consent-privacy", "title": "Notice of privacy practices", "text": "We protect ..."},
+        "document": {
+            "id": "consent-privacy",
+            "title": "Notice of privacy practices",
+            "text": "We protect ...",
+        },
         "index": 0,
         "count": 2,
     }
@@ -78,8 +107,12 @@ def test_happy_path_every_step(practice: Practice) -> None:
     }
     finished = done(p.flow.submit({"action": "done"}))
     assert finished.summary == {
-        "queue_number": "A-001", "display_name": "María José G.", "wait_area": "Waiting area B",
-        "printed": True, "checkin_id": "checkin0001", "synced_later": True,
+        "queue_number": "A-001",
+        "display_name": "María José G.",
+        "wait_area": "Waiting area B",
+        "printed": True,
+        "checkin_id": "checkin0001",
+        "synced_later": True,
     }
 
     # The outbox got one complete record.
@@ -98,7 +131,10 @@ def test_happy_path_every_step(practice: Practice) -> None:
     assert record.payment_deferred is None and not record.needs_staff and record.desk_reason is None
     assert record.queue_number == "A-001"
     (response,) = record.responses
-    assert response.questionnaire_id == "f201" and response.questionnaire_url == "http://hl7.org/fhir/Questionnaire/f201"
+    assert (
+        response.questionnaire_id == "f201"
+        and response.questionnaire_url == "http://hl7.org/fhir/Questionnaire/f201"
+    )
     assert [i.link_id for i in response.items] == ["1", "2", "3"]
     general = response.items[1]
     assert [i.link_id for i in general.items] == ["2.1", "2.2", "2.3"]  # the empty 2.4 is left out
@@ -111,7 +147,11 @@ def test_happy_path_every_step(practice: Practice) -> None:
     assert p.printer is not None
     (paper,) = p.printer.tickets
     assert (paper.queue_number, paper.display_name, paper.desk) == ("A-001", "María José G.", False)
-    assert (paper.wait_area, paper.clinic_name, paper.language) == ("Waiting area B", "Harbor Family Medicine", "es")
+    assert (paper.wait_area, paper.clinic_name, paper.language) == (
+        "Waiting area B",
+        "Harbor Family Medicine",
+        "es",
+    )
     assert paper.checkin_id == "checkin0001"
 
     # Finished: further input changes nothing until reset.
@@ -132,8 +172,20 @@ def test_no_personal_data_in_logs(practice: Practice, caplog: pytest.LogCaptureF
     assert isinstance(result, Show)
     text = caplog.text
     assert "checkin0001" in text and "confirm_appointment" in text
-    for secret in ("María", "Maria", "García", "Garcia", "Nobody", "1980-04-12", "1980", "Harbor Street",
-                   "XJH123456789", "maria@example.org", "555-0100", "Acme"):
+    for secret in (
+        "María",
+        "Maria",
+        "García",
+        "Garcia",
+        "Nobody",
+        "1980-04-12",
+        "1980",
+        "Harbor Street",
+        "XJH123456789",
+        "maria@example.org",
+        "555-0100",
+        "Acme",
+    ):
         assert secret not in text, secret
 
 

@@ -32,20 +32,28 @@ def test_name_dob_not_found_then_found(practice: Practice) -> None:
 
 @pytest.mark.parametrize(
     ("given", "family"),
-    [("MARIA JOSE", "GARCIA-LOPEZ"), ("  maría   josé ", "García López"), ("Maria", "garcialopez"),
-     ("María-José", "Garcia Lopez")],
+    [
+        ("MARIA JOSE", "GARCIA-LOPEZ"),
+        ("  maría   josé ", "García López"),
+        ("Maria", "garcialopez"),
+        ("María-José", "Garcia Lopez"),
+    ],
 )
 def test_name_normalization(practice: Practice, given: str, family: str) -> None:
     start(practice)
-    ok = practice.flow.submit({"action": "name_dob", "given": given, "family": family, "birth_date": "1980-04-12"})
+    ok = practice.flow.submit(
+        {"action": "name_dob", "given": given, "family": family, "birth_date": "1980-04-12"}
+    )
     show(ok, Step.CONFIRM_APPOINTMENT)
 
 
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
-        ({"given": "", "family": "", "birth_date": ""},
-         {"given": "required", "family": "required", "birth_date": "required"}),
+        (
+            {"given": "", "family": "", "birth_date": ""},
+            {"given": "required", "family": "required", "birth_date": "required"},
+        ),
         ({"given": "A", "family": "B", "birth_date": "04/12/1980"}, {"birth_date": "invalid_date"}),
         ({"given": "A", "family": "B", "birth_date": "1980-02-30"}, {"birth_date": "invalid_date"}),
         ({"given": "A", "family": "B", "birth_date": "2025-03-11"}, {"birth_date": "future_date"}),
@@ -53,7 +61,9 @@ def test_name_normalization(practice: Practice, given: str, family: str) -> None
         ({"given": 5, "family": None}, {"given": "required", "family": "required", "birth_date": "required"}),
     ],
 )
-def test_name_dob_validation_uses_no_attempt(practice: Practice, fields: dict[str, object], errors: dict[str, str]) -> None:
+def test_name_dob_validation_uses_no_attempt(
+    practice: Practice, fields: dict[str, object], errors: dict[str, str]
+) -> None:
     p = practice
     start(p)
     result = show(p.flow.submit({"action": "name_dob", **fields}), Step.IDENTIFY)

@@ -34,23 +34,46 @@ def test_demographics_invalid_then_valid(practice: Practice) -> None:
     p = practice
     page = to_step(p, Step.DEMOGRAPHICS)
     assert page.data["values"] == {
-        "phone": "(617) 555-0100", "email": "maria@example.org", "line1": "1 Harbor Street", "line2": "",
-        "city": "Boston", "state": "MA", "postal_code": "02110",
+        "phone": "(617) 555-0100",
+        "email": "maria@example.org",
+        "line1": "1 Harbor Street",
+        "line2": "",
+        "city": "Boston",
+        "state": "MA",
+        "postal_code": "02110",
     }
-    bad = {"phone": "555-01", "email": "mj@", "line1": " ", "line2": "", "city": "", "state": "XX",
-           "postal_code": "2110"}
+    bad = {
+        "phone": "555-01",
+        "email": "mj@",
+        "line1": " ",
+        "line2": "",
+        "city": "",
+        "state": "XX",
+        "postal_code": "2110",
+    }
     r = show(p.flow.submit({"action": "save", "values": bad}), Step.DEMOGRAPHICS)
     assert r.errors == {
-        "phone": "invalid_phone", "email": "invalid_email", "line1": "required", "city": "required",
-        "state": "invalid_state", "postal_code": "invalid_postal_code",
+        "phone": "invalid_phone",
+        "email": "invalid_email",
+        "line1": "required",
+        "city": "required",
+        "state": "invalid_state",
+        "postal_code": "invalid_postal_code",
     }
     r = show(p.flow.submit({"action": "save", "values": {**VALID, "state": ""}}), Step.DEMOGRAPHICS)
     assert r.errors == {"state": "required"}
     show(p.flow.submit({"action": "save", "values": VALID}), Step.INSURANCE)
     assert p.flow.session.demographics == Demographics(
-        phone="617-555-0199", email="mj@example.net",
-        address=Address(line1="22 Pier Road", line2="Apt 4", city="Salem", state="MA",
-                        postal_code="01970-1234", country="US"),
+        phone="617-555-0199",
+        email="mj@example.net",
+        address=Address(
+            line1="22 Pier Road",
+            line2="Apt 4",
+            city="Salem",
+            state="MA",
+            postal_code="01970-1234",
+            country="US",
+        ),
     )
     # Back shows what the patient entered, not the old values.
     back = show(p.flow.back(), Step.DEMOGRAPHICS)
@@ -87,7 +110,9 @@ def test_insurance_same(practice: Practice) -> None:
     to_step(p, Step.INSURANCE)
     pay = show(p.flow.submit({"action": "same"}), Step.FORMS)
     assert pay is not None
-    assert p.flow.session.insurance is not None and p.flow.session.insurance.choice == CoverageChoice.UNCHANGED
+    assert (
+        p.flow.session.insurance is not None and p.flow.session.insurance.choice == CoverageChoice.UNCHANGED
+    )
 
 
 def test_insurance_same_without_coverage_on_file() -> None:
@@ -107,12 +132,25 @@ def test_insurance_manual(practice: Practice) -> None:
     assert r.errors == {"payer_name": "required", "member_id": "required"}
     r = show(p.flow.submit({"action": "manual", "payer_name": "Blue", "member_id": "ab$%"}), Step.INSURANCE)
     assert r.errors == {"member_id": "invalid_member_id"}
-    show(p.flow.submit({"action": "manual", "payer_name": "Blue Harbor", "member_id": "BH 1234-5678",
-                        "group_number": "77", "subscriber_name": "María García"}), Step.FORMS)
+    show(
+        p.flow.submit(
+            {
+                "action": "manual",
+                "payer_name": "Blue Harbor",
+                "member_id": "BH 1234-5678",
+                "group_number": "77",
+                "subscriber_name": "María García",
+            }
+        ),
+        Step.FORMS,
+    )
     ins = p.flow.session.insurance
     assert ins is not None and ins.choice == CoverageChoice.UPDATED and ins.coverage is not None
     assert (ins.coverage.payer_name, ins.coverage.member_id, ins.coverage.group_number) == (
-        "Blue Harbor", "BH 1234-5678", "77")
+        "Blue Harbor",
+        "BH 1234-5678",
+        "77",
+    )
     assert ins.coverage.id is None
     payment = to_step_from_current(p, Step.PAYMENT)
     assert (payment.data["amount_cents"], payment.data["kind"]) == (3000, "copay")  # the table, not on-file
@@ -120,7 +158,10 @@ def test_insurance_manual(practice: Practice) -> None:
 
 @pytest.mark.parametrize(
     ("action", "choice", "cents", "kind"),
-    [("self_pay", CoverageChoice.SELF_PAY, 12000, "self_pay"), ("no_card", CoverageChoice.NO_CARD, 3000, "copay")],
+    [
+        ("self_pay", CoverageChoice.SELF_PAY, 12000, "self_pay"),
+        ("no_card", CoverageChoice.NO_CARD, 3000, "copay"),
+    ],
 )
 def test_insurance_self_pay_and_no_card(
     practice: Practice, action: str, choice: CoverageChoice, cents: int, kind: str
@@ -134,7 +175,8 @@ def test_insurance_self_pay_and_no_card(
     assert (payment.data["amount_cents"], payment.data["kind"]) == (cents, kind)
     show(p.flow.submit({"action": "pay"}), Step.TICKET)
     assert p.terminal is not None and p.terminal.requests[0].description == (
-        "Self-pay" if kind == "self_pay" else "Co-pay")
+        "Self-pay" if kind == "self_pay" else "Co-pay"
+    )
     assert p.terminal.requests[0].amount == Money(cents)
 
 
@@ -158,7 +200,12 @@ def test_consent_missing_and_too_short(practice: Practice) -> None:
     squiggle = [[[100 + i, 100] for i in range(30)]]  # 29 px of ink on an 800 px pad
     r = show(p.flow.submit({**GOOD_SIGNATURE, "strokes": squiggle}), Step.CONSENTS)
     assert r.errors == {"signature": "signature_too_short"}
-    for bad in ({"strokes": [[["x", 1]]]}, {"pad_size": None}, {"png": "not bytes"}, {"strokes": [[[1e999, 1]]]}):
+    for bad in (
+        {"strokes": [[["x", 1]]]},
+        {"pad_size": None},
+        {"png": "not bytes"},
+        {"strokes": [[[1e999, 1]]]},
+    ):
         r = show(p.flow.submit({**GOOD_SIGNATURE, **bad}), Step.CONSENTS)
         assert r.errors == {"base": "invalid_input"}
     r = show(p.flow.submit(GOOD_SIGNATURE), Step.CONSENTS)
@@ -210,8 +257,12 @@ def test_patient_request_on_payment_keeps_amount_owed(practice: Practice) -> Non
 def test_to_desk_before_identification_keeps_nothing(practice: Practice) -> None:
     result = desk(practice.flow.to_desk("something_odd"), "patient_request")
     assert result.summary == {
-        "queue_number": "", "display_name": "", "wait_area": "the waiting room", "printed": False,
-        "checkin_id": "", "synced_later": False,
+        "queue_number": "",
+        "display_name": "",
+        "wait_area": "the waiting room",
+        "printed": False,
+        "checkin_id": "",
+        "synced_later": False,
     }
     assert practice.sink.records == [] and practice.queue.days == []
     assert practice.flow.to_desk() is result

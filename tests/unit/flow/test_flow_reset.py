@@ -13,11 +13,34 @@ from flow_fakes import MARIA, NOW
 from kiosk.flow.idle import ACTIVE, EXPIRED, WARNING, IdleTimer
 from kiosk.flow.results import Step
 
-PORTS = {"_config", "_directory", "_sink", "_terminal", "_printer", "_queue", "_clock", "_new_id", "_handlers"}
+PORTS = {
+    "_config",
+    "_directory",
+    "_sink",
+    "_terminal",
+    "_printer",
+    "_queue",
+    "_clock",
+    "_new_id",
+    "_handlers",
+}
 
 SECRETS_TEXT = (
-    "María", "García", "maria@example.org", "555-0100", "Harbor Street", "Pier Road", "Salem", "XJH123456789",
-    "BH 1234", "Blue Harbor", "pat-maria", "appt-maria", "checkin0001", "A-001", "allergic-to-cats",
+    "María",
+    "García",
+    "maria@example.org",
+    "555-0100",
+    "Harbor Street",
+    "Pier Road",
+    "Salem",
+    "XJH123456789",
+    "BH 1234",
+    "Blue Harbor",
+    "pat-maria",
+    "appt-maria",
+    "checkin0001",
+    "A-001",
+    "allergic-to-cats",
 )
 SECRET_VALUES: tuple[Any, ...] = (MARIA.birth_date, date(1980, 4, 12), GOOD_SIGNATURE["png"])
 
@@ -60,13 +83,32 @@ def assert_no_trace(*roots: tuple[str, Any]) -> None:
 
 def fill_everything(p: Practice) -> None:
     to_step(p, Step.DEMOGRAPHICS)
-    show(p.flow.submit({"action": "save", "values": {
-        "phone": "617-555-0100", "email": "maria@example.org", "line1": "22 Pier Road", "line2": "",
-        "city": "Salem", "state": "MA", "postal_code": "01970"}}), Step.INSURANCE)
-    show(p.flow.submit({"action": "manual", "payer_name": "Blue Harbor", "member_id": "BH 1234-5678"}), Step.FORMS)
+    show(
+        p.flow.submit(
+            {
+                "action": "save",
+                "values": {
+                    "phone": "617-555-0100",
+                    "email": "maria@example.org",
+                    "line1": "22 Pier Road",
+                    "line2": "",
+                    "city": "Salem",
+                    "state": "MA",
+                    "postal_code": "01970",
+                },
+            }
+        ),
+        Step.INSURANCE,
+    )
+    show(
+        p.flow.submit({"action": "manual", "payer_name": "Blue Harbor", "member_id": "BH 1234-5678"}),
+        Step.FORMS,
+    )
     show(p.flow.submit({"action": "next", "answers": {"1": [True]}}), Step.FORMS)
-    show(p.flow.submit({"action": "next", "answers": {"2.1": ["allergic-to-cats"], "2.2": ["1980-04-12"]}}),
-         Step.FORMS)
+    show(
+        p.flow.submit({"action": "next", "answers": {"2.1": ["allergic-to-cats"], "2.2": ["1980-04-12"]}}),
+        Step.FORMS,
+    )
     show(p.flow.submit({"action": "next", "answers": {}}), Step.CONSENTS)
     show(p.flow.submit(GOOD_SIGNATURE), Step.CONSENTS)
     show(p.flow.submit(GOOD_SIGNATURE), Step.PAYMENT)
@@ -99,8 +141,10 @@ def test_reset_after_desk_hand_off(practice: Practice) -> None:
     assert_no_trace(("flow", p.flow))
     # The next patient starts from scratch: new check-in id, fresh attempts, no queue number yet.
     show(p.flow.submit({"action": "start"}), Step.IDENTIFY)
-    result = show(p.flow.submit({"action": "name_dob", "given": "X", "family": "Y", "birth_date": "1990-01-01"}),
-                  Step.IDENTIFY)
+    result = show(
+        p.flow.submit({"action": "name_dob", "given": "X", "family": "Y", "birth_date": "1990-01-01"}),
+        Step.IDENTIFY,
+    )
     assert result.data["attempts_left"] == 2
 
 
@@ -114,7 +158,9 @@ def test_two_patients_in_a_row_get_their_own_ids_and_numbers(practice: Practice)
     to_step(p, Step.TICKET, patient=SAMPLE)
     p.flow.submit({"action": "done"})
     assert [(r.checkin_id, r.queue_number, r.patient.id) for r in p.sink.records] == [
-        ("checkin0001", "A-001", "pat-maria"), ("checkin0002", "A-002", "pat-sample")]
+        ("checkin0001", "A-001", "pat-maria"),
+        ("checkin0002", "A-002", "pat-sample"),
+    ]
     assert p.sink.records[1].started_at == NOW
 
 

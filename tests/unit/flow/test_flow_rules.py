@@ -92,7 +92,9 @@ def test_balance_above_limit() -> None:
 
 
 def test_two_appointments_pick_one() -> None:
-    second = appointment("appt-lab", MARIA, NOW + timedelta(minutes=45), visit_type="LAB", location_id="loc-lab")
+    second = appointment(
+        "appt-lab", MARIA, NOW + timedelta(minutes=45), visit_type="LAB", location_id="loc-lab"
+    )
     too_late = appointment("appt-early", MARIA, NOW - timedelta(hours=2))
     p = practice_with(second, MARIA_APPT, too_late)
     confirm = show(identify(p), Step.CONFIRM_APPOINTMENT)
@@ -174,7 +176,9 @@ def test_amount_due(insurance: str | None, visit_type: str, expected: tuple[int,
 
     choices = {
         "same-with-copay": InsuranceResult(CoverageChoice.UNCHANGED, COVERAGE),
-        "same-without-copay": InsuranceResult(CoverageChoice.UNCHANGED, COVERAGE.__class__(id="c", copay=None)),
+        "same-without-copay": InsuranceResult(
+            CoverageChoice.UNCHANGED, COVERAGE.__class__(id="c", copay=None)
+        ),
         "updated": InsuranceResult(CoverageChoice.UPDATED, COVERAGE.__class__(id=None, payer_name="X")),
         "no_card": InsuranceResult(CoverageChoice.NO_CARD, None),
         "self_pay": InsuranceResult(CoverageChoice.SELF_PAY, None),

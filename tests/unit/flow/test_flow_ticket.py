@@ -95,8 +95,16 @@ def steps_seen(p: Practice) -> list[str]:
 
 def test_all_steps_on(practice: Practice) -> None:
     assert steps_seen(practice) == [
-        "confirm_appointment", "demographics", "insurance", "forms", "forms", "forms", "consents", "consents",
-        "payment", "ticket",
+        "confirm_appointment",
+        "demographics",
+        "insurance",
+        "forms",
+        "forms",
+        "forms",
+        "consents",
+        "consents",
+        "payment",
+        "ticket",
     ]
 
 
@@ -128,8 +136,9 @@ def test_step_switched_off(switch: str, missing: set[str]) -> None:
 
 
 def test_everything_off_but_identification_and_confirm() -> None:
-    off = StepSwitches(demographics=False, insurance=False, forms=False, consents=False, payment=False,
-                       ticket=False)
+    off = StepSwitches(
+        demographics=False, insurance=False, forms=False, consents=False, payment=False, ticket=False
+    )
     p = make_practice(steps=off)
     show(identify(p), Step.CONFIRM_APPOINTMENT)
     result = done(p.flow.submit({"action": "confirm", "appointment_id": "appt-maria"}))
@@ -151,7 +160,13 @@ def test_ticket_off_and_storage_failure_goes_to_desk() -> None:
 
 def test_questionnaires_without_askable_items_are_skipped() -> None:
     directory = FakeDirectory()
-    directory.questionnaires = [{"resourceType": "Questionnaire", "id": "empty", "item": [
-        {"linkId": "q", "type": "quantity", "text": "How long?"}]}, "not a questionnaire"]  # type: ignore[list-item]
+    directory.questionnaires = [
+        {
+            "resourceType": "Questionnaire",
+            "id": "empty",
+            "item": [{"linkId": "q", "type": "quantity", "text": "How long?"}],
+        },
+        "not a questionnaire",
+    ]  # type: ignore[list-item]
     p = make_practice(directory=directory)
     assert "forms" not in steps_seen(p)
