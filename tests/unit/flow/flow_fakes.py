@@ -206,12 +206,14 @@ class FakeTerminal:
     approved: dict[str, PaymentResult] = field(default_factory=dict)
     raise_error: bool = False
     cancelled: int = 0
+    charged_again: int = 0
 
     def charge(self, request: PaymentRequest) -> PaymentResult:
         self.requests.append(request)
         if self.raise_error:
             raise RuntimeError("serial port gone")
         if request.reference in self.approved:
+            self.charged_again += 1  # a real terminal would not charge again; the flow should not ask
             return self.approved[request.reference]
         status = self.script.pop(0) if self.script else PaymentStatus.APPROVED
         result = PaymentResult(

@@ -76,7 +76,7 @@ def test_never_charge_an_approved_reference_twice(practice: Practice) -> None:
     # The ticket screen has no way back to payment; a stray "pay" is invalid there.
     assert show(p.flow.back(), Step.TICKET)
     assert show(pay(p), Step.TICKET).errors == {"base": "invalid_input"}
-    assert len(p.terminal.requests) == 1
+    assert len(p.terminal.requests) == 1 and p.terminal.charged_again == 0
 
 
 def test_back_from_payment_and_forward_again_does_not_recharge() -> None:
