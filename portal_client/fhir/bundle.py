@@ -5,8 +5,8 @@ Bundle into consecutive smaller transactions for servers that cap their size, se
 
 1. ``PUT Appointment/<id>`` status ``arrived``, ``ifMatch W/"<version>"`` — the Appointment as read with only
    its status changed; skipped for a desk hand-off (staff decide) and when it already is ``arrived``.
-2. ``PUT Patient/<id>`` with ``ifMatch`` — only the phone/email/home address the patient changed
-   (``patient_write``); skipped when nothing changed.
+2. ``PUT Patient/<id>`` with ``ifMatch`` — the Patient as read with only the phone/email/address the
+   patient changed on the demographics step (``patient_write``); skipped when nothing changed.
 3. ``POST Encounter`` (``arrived``, AMB), conditional on ``identifier=urn:open-checkin-kiosk:checkin|<id>``.
 4. Coverage + card DocumentReferences (``coverage_write``), QuestionnaireResponses, Consents
    (``forms_write``), a PaymentReconciliation for an approved payment, Tasks for the desk.
@@ -36,7 +36,7 @@ from kiosk.flow.types import (
 
 from .coverage_write import coverage_entries
 from .forms_write import consent_entry, questionnaire_response_entry, unique_keys
-from .patient_write import apply_changes, changes_between, mark_arrived
+from .patient_write import apply_changes, changes_between, mark_arrived, same_content
 from .write_common import (
     CHECKIN_SYSTEM,
     DESK_REASON_SYSTEM,
@@ -77,7 +77,9 @@ def build_bundle(record: CheckinRecord) -> Json:
             entries.append(appointment_entry)
     changes = patient_changes(record)
     if changes:
-        entries.append(_patient_entry(record, changes))
+        patient_entry = _patient_entry(record, changes)
+        if patient_entry is not None:
+            entries.append(patient_entry)
     entries.append(_encounter_entry(record, encounter_url))
     coverage, _ = coverage_entries(record, encounter_url)
     entries.extend(coverage)
@@ -96,7 +98,7 @@ def patient_changes(record: CheckinRecord) -> Json:
     """What the patient changed on the demographics step (``{}`` when nothing), re-appliable after a 412."""
     if record.demographics is None:
         return {}
-    return changes_between(record.patient.source, record.demographics)
+    return changes_between(record.patient.demographics, record.demographics)
 
 
 def entry_reference(entry: Mapping[str, Any]) -> str:
@@ -135,11 +137,17 @@ def _minimal_appointment(appointment: Appointment) -> Json:
     return out
 
 
-def _patient_entry(record: CheckinRecord, changes: Json) -> Json:
+def _patient_entry(record: CheckinRecord, changes: Json) -> Json | None:
     patient = record.patient
-    source: Json = dict(patient.source) if patient.source else {"resourceType": "Patient"}
+    source: Json = (
+        {**patient.source, "id": patient.id}
+        if patient.source
+        else {"resourceType": "Patient", "id": patient.id}
+    )
     version = patient.version or source.get("meta", {}).get("versionId")
-    resource = apply_changes({**source, "id": patient.id}, changes)
+    resource = apply_changes(source, changes)
+    if patient.source and same_content(resource, source):
+        return None
     return transaction_entry(resource, method="PUT", url=f"Patient/{patient.id}", if_match=weak_etag(version))
 
 

@@ -10,8 +10,9 @@ as ``sourceAttachment``. Where the consent *document* goes: R4's ``Consent.sourc
 the signature (it is one choice), ``provision.data`` names the data a rule controls (not the text agreed
 to), so the document is referenced from ``Consent.policy.uri`` — "the references to the policies that
 are included in this consent scope": the practice's consent form is the policy the patient agreed to. The
-uri is the document's canonical url (``|version`` appended when known), else ``<Type>/<id>`` of the
-resource it was read from. The attachment title repeats the document's title and version for people.
+uri is ``ConsentDocument.url``: a reference such as ``DocumentReference/<id>`` (what ``read_mapping``
+gives; a new text version is a new DocumentReference) or a canonical url (``|version`` appended when
+known); without a url, ``<Type>/<id>`` of the resource it was read from. The attachment title repeats the document's title and version for people.
 """
 
 from __future__ import annotations
@@ -154,9 +155,10 @@ def questionnaire_response_entry(
 def consent_document_uri(document: ConsentDocument) -> str | None:
     """Where ``Consent.policy.uri`` points: the document's canonical (with version) or its resource."""
     if document.url:
-        if document.version and "|" not in document.url and "/_history/" not in document.url:
+        canonical = document.url.startswith(("http://", "https://", "urn:"))
+        if canonical and document.version and "|" not in document.url:
             return f"{document.url}|{document.version}"
-        return document.url
+        return document.url  # a reference (``DocumentReference/<id>``): the id names the version already
     resource_type = document.source.get("resourceType") if document.source else None
     if resource_type and document.id:
         return f"{resource_type}/{document.id}"

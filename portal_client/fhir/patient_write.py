@@ -3,17 +3,19 @@
 The kiosk never overwrites a resource blindly: it PUTs the resource *as read* with only its own change
 applied, under ``If-Match``. When the server says the version moved on (412), the sync worker re-reads the
 resource and re-applies the same change set on the fresh version. So a change is kept as *what the patient
-changed* (``changes_between``), not as a whole resource: fields the patient left alone are never written,
-and a staff member's edit made meanwhile survives.
+changed*: ``{"phone": {"from": <shown>, "to": <entered>}, "email": {...}, "address": {"from": {...},
+"to": {...}}}`` — "from" is what the kiosk showed (``Patient.demographics``, as ``read_mapping`` picked
+it), "to" what the patient left in the field. Fields the patient left alone are never written, and a
+staff member's edit made meanwhile survives.
 
-Which telecom/address the kiosk shows and edits (the "preferred" one):
-- phone / email: the first ``telecom`` of that system whose ``use`` is not ``old`` and that has no
-  ``period.end``, ordered by ``rank`` (entries without a rank last, file order otherwise);
-- address: the first ``address`` with ``use`` ``home`` (else without a ``use``) that has no ``period.end``.
-Editing one changes its value in place (use, rank, period and extensions stay); clearing a phone or email
-removes the entry holding the value the patient saw (``phone_removed``), and only that one, so re-applying
-is harmless; a new one is appended. An edited address loses ``text`` and ``district`` (they would
-describe the old address); ``country`` is kept unless the kiosk supplies one.
+Applying a change:
+- phone / email: the ``telecom`` of that system whose value is "from" gets the new value in place (use,
+  rank, period, extensions stay); an emptied field removes that entry; when no entry holds "from" (new, or
+  edited meanwhile) the new value is appended unless some entry already has it.
+- address: the address that reads as "from" gets the new parts (its ``text`` and ``district`` go: they
+  would describe the old address; ``country`` stays unless one was entered); else a ``home`` address is
+  appended, unless one already reads as "to". An all-empty address means "not given", never "delete".
+Every step is idempotent: applying a change set twice equals applying it once (a replay is harmless).
 """
 
 from __future__ import annotations
@@ -29,140 +31,107 @@ from .write_common import Json
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
-def _ended(element: Mapping[str, Any]) -> bool:
-    return bool(element.get("period", {}).get("end"))
-
-
-def _preferred_telecom_index(resource: Mapping[str, Any], system: str) -> int | None:
-    candidates = [
-        (cp.get("rank", 1 << 30), i)
-        for i, cp in enumerate(resource.get("telecom", []))
-        if cp.get("system") == system and cp.get("use") != "old" and not _ended(cp) and cp.get("value")
-    ]
-    return min(candidates)[1] if candidates else None
-
-
-def _preferred_address_index(resource: Mapping[str, Any]) -> int | None:
-    addresses = list(resource.get("address", []))
-    for wanted in ("home", None):
-        for i, addr in enumerate(addresses):
-            if addr.get("use") == wanted and not _ended(addr):
-                return i
-    return None
-
-
-def _address_of(addr: Mapping[str, Any]) -> Address:
-    lines = [str(x) for x in addr.get("line", [])]
-    return Address(
-        line1=lines[0] if lines else "",
-        line2=lines[1] if len(lines) > 1 else "",
-        city=str(addr.get("city", "")),
-        state=str(addr.get("state", "")),
-        postal_code=str(addr.get("postalCode", "")),
-        country=str(addr.get("country", "")),
-    )
-
-
-def demographics_of(resource: Mapping[str, Any]) -> Demographics:
-    """The demographics the kiosk shows for a Patient resource (its preferred phone, email, address)."""
-    telecom = resource.get("telecom", [])
-    phone_i = _preferred_telecom_index(resource, "phone")
-    email_i = _preferred_telecom_index(resource, "email")
-    addr_i = _preferred_address_index(resource)
-    return Demographics(
-        phone=str(telecom[phone_i]["value"]) if phone_i is not None else "",
-        email=str(telecom[email_i]["value"]) if email_i is not None else "",
-        address=_address_of(resource["address"][addr_i]) if addr_i is not None else Address(),
-    )
-
-
 def _address_dict(address: Address) -> dict[str, str]:
-    return {name: getattr(address, name).strip() for name in ADDRESS_FIELDS}
+    """The address as written and read back (an empty first line moves the second one up)."""
+    out = {name: getattr(address, name).strip() for name in ADDRESS_FIELDS}
+    if not out["line1"]:
+        out["line1"], out["line2"] = out["line2"], ""
+    return out
 
 
-def changes_between(resource: Mapping[str, Any], demographics: Demographics) -> Json:
-    """What the patient changed, as a JSON change set: a subset of ``phone``, ``email``, ``address``
-    (plus ``phone_removed``/``email_removed``: the value a cleared field held).
-
-    An all-empty address means "not given" (never "delete my address"); an empty country means "keep".
-    """
-    current = demographics_of(resource)
+def changes_between(shown: Demographics, wanted: Demographics) -> Json:
+    """The change set from what the kiosk showed to what the patient confirmed (``{}``: no change)."""
     changes: Json = {}
     for name in ("phone", "email"):
-        wanted = getattr(demographics, name).strip()
-        had = getattr(current, name).strip()
-        if wanted != had:
-            changes[name] = wanted
-            if not wanted:
-                changes[f"{name}_removed"] = had  # remove THAT value: re-applying removes nothing else
-    wanted_addr = _address_dict(demographics.address)
-    if any(wanted_addr.values()):
-        have = _address_dict(current.address)
-        if not wanted_addr["country"]:
-            have["country"] = ""
-        if wanted_addr != have:
-            changes["address"] = wanted_addr
+        old, new = getattr(shown, name).strip(), getattr(wanted, name).strip()
+        if old != new:
+            changes[name] = {"from": old, "to": new}
+    new_addr = _address_dict(wanted.address)
+    if any(new_addr.values()):
+        old_addr = _address_dict(shown.address)
+        same = {**old_addr, "country": new_addr["country"] or old_addr["country"]} == new_addr
+        if not same:
+            changes["address"] = {"from": old_addr, "to": new_addr}
     return changes
 
 
-def _set_telecom(resource: Json, system: str, value: str, removed: str) -> None:
+def _reads_as(addr: Mapping[str, Any]) -> dict[str, str]:
+    """An address element as the kiosk shows it (same reading as ``read_mapping``)."""
+    lines = [str(x) for x in addr.get("line") or [] if x]
+    return {
+        "line1": lines[0] if lines else "",
+        "line2": ", ".join(lines[1:]),
+        "city": str(addr.get("city") or ""),
+        "state": str(addr.get("state") or ""),
+        "postal_code": str(addr.get("postalCode") or ""),
+        "country": str(addr.get("country") or ""),
+    }
+
+
+def _matches(addr: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
+    have = _reads_as(addr)
+    return all(have[k] == wanted.get(k, "") for k in ADDRESS_FIELDS if k != "country" or wanted.get(k))
+
+
+def _set_telecom(resource: Json, system: str, old: str, new: str) -> None:
     telecom: list[Json] = resource.setdefault("telecom", [])
-    if not value:
-        telecom[:] = [cp for cp in telecom if not (cp.get("system") == system and cp.get("value") == removed)]
-    else:
-        index = _preferred_telecom_index(resource, system)
-        if index is None:
-            telecom.append({"system": system, "value": value})
+    holding_old = [
+        i for i, cp in enumerate(telecom) if cp.get("system") == system and old and cp.get("value") == old
+    ]
+    has_new = any(cp.get("system") == system and cp.get("value") == new for cp in telecom)
+    if holding_old:
+        index = holding_old[0]
+        if new and not has_new:
+            telecom[index]["value"] = new
         else:
-            telecom[index]["value"] = value
+            del telecom[index]
+    elif new and not has_new:
+        telecom.append({"system": system, "value": new})
     if not telecom:
         del resource["telecom"]
 
 
-def _set_address(resource: Json, wanted: Mapping[str, str]) -> None:
-    addresses: list[Json] = resource.setdefault("address", [])
-    index = _preferred_address_index(resource)
-    target: Json
-    if index is None:
-        target = {"use": "home"}
-        addresses.append(target)
-    else:
-        target = addresses[index]
-        if _address_dict(_address_of(target)) == {
-            **wanted,
-            "country": wanted["country"] or target.get("country", ""),
-        }:
-            return
-        target.pop("text", None)
-        target.pop("district", None)
-    lines = [line for line in (wanted.get("line1", ""), wanted.get("line2", "")) if line]
+def _write_parts(target: Json, new: Mapping[str, str]) -> None:
+    lines = [line for line in (new.get("line1", ""), new.get("line2", "")) if line]
     for key, value in (
         ("line", lines),
-        ("city", wanted.get("city", "")),
-        ("state", wanted.get("state", "")),
-        ("postalCode", wanted.get("postal_code", "")),
+        ("city", new.get("city", "")),
+        ("state", new.get("state", "")),
+        ("postalCode", new.get("postal_code", "")),
     ):
         if value:
             target[key] = value
         else:
             target.pop(key, None)
-    if wanted.get("country"):
-        target["country"] = wanted["country"]
+    if new.get("country"):
+        target["country"] = new["country"]
+
+
+def _set_address(resource: Json, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+    addresses: list[Json] = resource.setdefault("address", [])
+    if any(_matches(addr, new) for addr in addresses):
+        return
+    found = next((addr for addr in addresses if any(old.values()) and _matches(addr, old)), None)
+    if found is None:
+        found = {"use": "home"}
+        addresses.append(found)
+    else:
+        found.pop("text", None)
+        found.pop("district", None)
+    _write_parts(found, new)
 
 
 def apply_changes(resource: Mapping[str, Any], changes: Mapping[str, Any]) -> Json:
     """A copy of the Patient with the change set applied (and the server's version stamps removed)."""
     out: Json = copy.deepcopy(dict(resource))
     for name in ("phone", "email"):
-        if name in changes:
-            _set_telecom(out, name, str(changes[name]), str(changes.get(f"{name}_removed", "")))
-    if "address" in changes:
-        _set_address(out, {k: str(v) for k, v in dict(changes["address"]).items()})
+        change = changes.get(name)
+        if change:
+            _set_telecom(out, name, str(change.get("from", "")), str(change.get("to", "")))
+    change = changes.get("address")
+    if change:
+        _set_address(out, dict(change.get("from", {})), dict(change.get("to", {})))
     return strip_version(out)
-
-
-def apply_demographics(resource: Mapping[str, Any], demographics: Demographics) -> Json:
-    return apply_changes(resource, changes_between(resource, demographics))
 
 
 def mark_arrived(appointment: Mapping[str, Any]) -> Json:

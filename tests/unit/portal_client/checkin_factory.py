@@ -21,7 +21,6 @@ from kiosk.flow.types import (
     Answer,
     AnswerKind,
     Appointment,
-    AppointmentStatus,
     CardImage,
     CheckinRecord,
     ConsentDocument,
@@ -39,6 +38,7 @@ from kiosk.flow.types import (
     Signature,
     SignedConsent,
 )
+from portal_client.fhir import read_mapping
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "portal_client"
 EASTERN = timezone(timedelta(hours=-5))
@@ -89,33 +89,15 @@ def jpeg_card(text: str, colour: tuple[int, int, int]) -> bytes:
 
 
 def make_patient(source: dict[str, Any] | None = None, patient_id: str = "example") -> Patient:
+    """The Patient as the kiosk reads it (``read_mapping.patient``: real reading, demographics shown)."""
     src = copy.deepcopy(source) if source is not None else patient_source()
     src["id"] = patient_id
-    return Patient(
-        id=patient_id,
-        version=src.get("meta", {}).get("versionId"),
-        given="Peter",
-        family="Chalmers",
-        birth_date=date(1974, 12, 25),
-        source=src,
-    )
+    return read_mapping.patient(src)
 
 
 def make_appointment(source: dict[str, Any] | None = None, patient_id: str = "example") -> Appointment:
     src = copy.deepcopy(source) if source is not None else appointment_source(patient_id)
-    return Appointment(
-        id=str(src["id"]),
-        version=src.get("meta", {}).get("versionId"),
-        status=AppointmentStatus(src["status"]),
-        start=datetime.fromisoformat(src["start"]),
-        end=datetime.fromisoformat(src["end"]) if src.get("end") else None,
-        patient_id=patient_id,
-        provider_id="example",
-        provider_name="Dr Adam Careful",
-        location_id="1",
-        location_name="South Wing, second floor",
-        source=src,
-    )
+    return read_mapping.appointment(src)
 
 
 def questionnaire_results() -> tuple[QuestionnaireResult, ...]:
@@ -180,12 +162,8 @@ def consents() -> tuple[SignedConsent, ...]:
         version="3",
         url="http://example.org/consent/treatment",
     )
-    privacy = ConsentDocument(
-        id="npp",
-        title="Notice of privacy practices",
-        text="...",
-        source={"resourceType": "DocumentReference", "id": "npp"},
-    )
+    privacy = ConsentDocument(id="npp", title="Notice of privacy practices", text="...", version="2",
+                              url="DocumentReference/npp")  # fmt: skip
     return SignedConsent(treatment, sig), SignedConsent(privacy, sig)
 
 

@@ -26,6 +26,7 @@ from kiosk.flow.types import (
     Answer,
     AnswerKind,
     AppointmentStatus,
+    ConsentDocument,
     CoverageChoice,
     Demographics,
     DeskReason,
@@ -37,8 +38,7 @@ from kiosk.flow.types import (
     ResponseItem,
 )
 from portal_client.fhir.bundle import build_bundle, patient_changes
-from portal_client.fhir.forms_write import MappingError
-from portal_client.fhir.patient_write import demographics_of
+from portal_client.fhir.forms_write import MappingError, consent_document_uri
 from portal_client.fhir.validate import validate_bundle
 
 Json = dict[str, Any]
@@ -108,9 +108,10 @@ def test_patient_put_applies_only_the_changes(full: Json) -> None:
     for key in ("name", "identifier", "birthDate", "_birthDate", "contact", "gender", "managingOrganization"):
         assert patient[key] == source[key]
     phones = [t for t in patient["telecom"] if t.get("system") == "phone"]
-    # the preferred phone (rank 1, work) gets the new number; mobile and the old number stay
-    assert phones[0] == {"system": "phone", "value": "(03) 5555 0000", "use": "work", "rank": 1}
-    assert phones[1]["value"] == "(03) 3410 5613" and phones[2]["use"] == "old"
+    # the phone the kiosk showed (mobile) gets the new number; work and the old number stay
+    assert phones[0] == source["telecom"][1]
+    assert phones[1] == {"system": "phone", "value": "(03) 5555 0000", "use": "mobile", "rank": 2}
+    assert phones[2]["use"] == "old"
     assert {"system": "email", "value": "peter@example.org"} in patient["telecom"]
     home = patient["address"][0]
     assert home["line"] == ["12 New Road", "Unit 4"] and home["city"] == "Springfield"
@@ -233,6 +234,20 @@ def test_consents_with_signature_and_document(full: Json) -> None:
     assert privacy["identifier"][0]["value"] == f"{CHECKIN_ID}:consent:npp"
 
 
+@pytest.mark.parametrize(
+    ("document", "uri"),
+    [
+        (ConsentDocument("a", "A", "", "3", "DocumentReference/a"), "DocumentReference/a"),
+        (ConsentDocument("a", "A", "", "3", "http://example.org/c"), "http://example.org/c|3"),
+        (ConsentDocument("a", "A", "", "3", "http://example.org/c|2"), "http://example.org/c|2"),
+        (ConsentDocument("a", "A", "", "", "", {"resourceType": "Contract"}), "Contract/a"),
+        (ConsentDocument("a", "A", ""), None),
+    ],
+)
+def test_consent_document_reference(document: ConsentDocument, uri: str | None) -> None:
+    assert consent_document_uri(document) == uri
+
+
 def test_payment_reconciliation_brand_and_last4_only(full: Json) -> None:
     entry = one(full, "PaymentReconciliation")
     pr = entry["resource"]
@@ -351,8 +366,7 @@ def test_payor_reference_kept_when_payer_is_the_one_on_file() -> None:
 def test_no_patient_entry_when_demographics_unchanged() -> None:
     record = full_record(demographics=None)
     assert not entries_of(build_bundle(record), "Patient")
-    same = demographics_of(make_patient().source)
-    record = full_record(demographics=same)
+    record = full_record(demographics=make_patient().demographics)
     assert patient_changes(record) == {}
     assert not entries_of(build_bundle(record), "Patient")
 
@@ -375,10 +389,8 @@ def test_unknown_versions_leave_if_match_out_for_the_sync_worker() -> None:
     validate_bundle(bundle)
     assert "ifMatch" not in one(bundle, "Appointment")["request"]
     assert "ifMatch" not in one(bundle, "Patient")["request"]
-    assert one(bundle, "Patient")["resource"]["telecom"] == [
-        {"system": "phone", "value": "(03) 5555 0000"},
-        {"system": "email", "value": "peter@example.org"},
-    ]
+    patient_entry = one(bundle, "Patient")  # a stand-in: the worker re-reads and re-applies before sending
+    assert patient_entry["resource"]["id"] == "example" and "ifMatch" not in patient_entry["request"]
 
 
 def test_declined_payment_and_no_forms() -> None:
@@ -455,10 +467,11 @@ def test_demographics_cleared_email_removes_it() -> None:
     source = make_patient().source
     source["telecom"].append({"system": "email", "value": "old@example.org"})
     patient = make_patient(source)
-    demo = demographics_of(source)
+    demo = patient.demographics
+    assert demo.email == "old@example.org"
     record = full_record(
         patient=patient, demographics=Demographics(phone=demo.phone, email="", address=demo.address)
     )
     entry = one(build_bundle(record), "Patient")
     assert not [t for t in entry["resource"]["telecom"] if t.get("system") == "email"]
-    assert patient_changes(record) == {"email": "", "email_removed": "old@example.org"}
+    assert patient_changes(record) == {"email": {"from": "old@example.org", "to": ""}}
