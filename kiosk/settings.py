@@ -163,6 +163,9 @@ class BackendSection(_Section):
     ca_file: Path | None = None
     client_cert_file: Path | None = None
     client_key_file: Path | None = None
+    # Some servers cap transaction size (Medplum: 8 entries when a conditional create is inside); a larger
+    # check-in then goes out as consecutive, individually idempotent transactions. 0 = no cap.
+    max_transaction_entries: int = Field(default=8, ge=0, le=1000)
 
     @model_validator(mode="after")
     def _token_source(self) -> BackendSection:
@@ -172,7 +175,6 @@ class BackendSection(_Section):
 
 
 class OutboxSection(_Section):
-    path: Path = Path("outbox.sqlite3")  # relative to kiosk.data_dir
     key_file: Path = Path("../var/keys/outbox.key")  # keep it OUTSIDE data_dir
     dead_retention_days: int = Field(default=30, ge=1, le=3650)
 
@@ -243,11 +245,6 @@ class Settings(_Section):
     @property
     def data_dir(self) -> Path:
         return self.resolve(self.kiosk.data_dir)
-
-    @property
-    def outbox_path(self) -> Path:
-        path = self.outbox.path.expanduser()
-        return path if path.is_absolute() else self.data_dir / path
 
     @property
     def outbox_key_path(self) -> Path:

@@ -181,7 +181,7 @@ def build_backend(settings: Settings) -> Backend:
 
     from portal_client.client import FhirClient
     from portal_client.directory import FhirDirectory
-    from portal_client.outbox import Outbox
+    from portal_client.outbox import open_outbox
     from portal_client.sink import OutboxSink
     from portal_client.sync import SyncWorker
 
@@ -206,10 +206,11 @@ def build_backend(settings: Settings) -> Backend:
     tz = ZoneInfo(settings.practice.timezone)
     directory = FhirDirectory(client, tz=tz)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    outbox = Outbox(settings.outbox_path, key_path=settings.outbox_key_path,
-                    dead_retention=timedelta(days=settings.outbox.dead_retention_days))
-    sink = OutboxSink(outbox)
-    sync = SyncWorker(outbox, client, idle_poll_s=settings.sync.idle_poll_s, max_backoff_s=settings.sync.max_backoff_s)
+    outbox = open_outbox(settings.data_dir, settings.outbox_key_path,
+                         dead_retention=timedelta(days=settings.outbox.dead_retention_days))
+    sync = SyncWorker(outbox, client, idle_poll=settings.sync.idle_poll_s, max_delay=settings.sync.max_backoff_s,
+                      max_entries=settings.backend.max_transaction_entries or None)
+    sink = OutboxSink(outbox, on_stored=sync.wake)
     return Backend(client=client, directory=directory, outbox=outbox, sink=sink, sync=sync)
 
 
