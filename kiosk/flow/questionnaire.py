@@ -51,50 +51,64 @@ class Form:
         self._pages = _all_pages(definition.items, simple)
         self._at: int = 0  # index into _pages
         self._shown: frozenset[str] = frozenset()
-        self._enabled_cache: dict[str, bool] = {}
+        self._enabled: dict[str, bool] | None = None
 
     @classmethod
     def from_json(cls, resource: JSON, *, simple: bool = False) -> Form:
         return cls(read_questionnaire(resource), simple=simple)
 
     # -- enableWhen --------------------------------------------------------------------------------
-    def _effective(self, link_id: str, visiting: set[str]) -> tuple[Answer, ...]:
-        if link_id not in self.definition.by_link_id or not self._is_enabled(link_id, visiting):
-            return ()
-        return self.answers.get(link_id, ())
-
-    def _condition(self, ew: EnableWhen, visiting: set[str]) -> bool:
-        answers = self._effective(ew.question, visiting)
+    def _condition(self, ew: EnableWhen, enabled: Mapping[str, bool]) -> bool:
+        # A disabled (or not yet known, i.e. cyclic) question counts as unanswered.
+        answers = self.answers.get(ew.question, ()) if enabled.get(ew.question, False) else ()
         if ew.operator == "exists":
             return bool(answers) == (ew.value is True)
         if ew.operator == "!=":
             return not any(compare(a, ew, "=") for a in answers)
         return any(compare(a, ew, ew.operator) for a in answers)
 
-    def _is_enabled(self, link_id: str, visiting: set[str]) -> bool:
-        if link_id in self._enabled_cache:
-            return self._enabled_cache[link_id]
-        if link_id in visiting:
-            return False  # a cycle of enableWhen: treated as disabled
-        visiting.add(link_id)
-        try:
-            item = self.definition.by_link_id[link_id]
-            parent = self.definition.parent_of.get(link_id)
-            enabled = parent is None or self._is_enabled(parent, visiting)
-            if enabled and item.enable_when:
-                results = (self._condition(ew, visiting) for ew in item.enable_when)
-                enabled = any(results) if item.enable_any else all(results)
-        finally:
-            visiting.discard(link_id)
-        if not visiting:
-            self._enabled_cache[link_id] = enabled
+    def _evaluate(self, link_id: str, enabled: Mapping[str, bool]) -> bool:
+        item = self.definition.by_link_id[link_id]
+        parent = self.definition.parent_of.get(link_id)
+        if parent is not None and not enabled.get(parent, False):
+            return False
+        if not item.enable_when:
+            return True
+        results = (self._condition(ew, enabled) for ew in item.enable_when)
+        return any(results) if item.enable_any else all(results)
+
+    def _enabled_map(self) -> dict[str, bool]:
+        """Every item's enabled state, dependencies first (iterative: any depth, cycles count as disabled)."""
+        if self._enabled is not None:
+            return self._enabled
+        by_id, parent_of = self.definition.by_link_id, self.definition.parent_of
+        enabled: dict[str, bool] = {}
+        in_progress: set[str] = set()
+        for root in by_id:
+            stack: list[tuple[str, bool]] = [(root, False)]
+            while stack:
+                link_id, expanded = stack.pop()
+                if link_id in enabled:
+                    continue
+                if expanded:
+                    enabled[link_id] = self._evaluate(link_id, enabled)
+                    in_progress.discard(link_id)
+                    continue
+                if link_id in in_progress:
+                    continue  # reached again through a cycle
+                in_progress.add(link_id)
+                stack.append((link_id, True))
+                deps = [parent_of[link_id]] if link_id in parent_of else []
+                deps += [ew.question for ew in by_id[link_id].enable_when if ew.question in by_id]
+                stack.extend((dep, False) for dep in deps if dep not in enabled and dep not in in_progress)
+        self._enabled = enabled
         return enabled
 
     def is_enabled(self, link_id: str) -> bool:
-        return link_id in self.definition.by_link_id and self._is_enabled(link_id, set())
+        return self._enabled_map().get(link_id, False)
 
     def _changed(self) -> None:
-        self._enabled_cache.clear()
+        self._enabled = None
 
     def wipe(self) -> None:
         """Forget every answer (session reset)."""
@@ -123,6 +137,7 @@ class Form:
     @property
     def page_index(self) -> int:
         """Index of the current page among the enabled pages (page_count when past the end)."""
+        self._settle()
         return sum(1 for page in self._pages[: self._at] if self._page_visible(page))
 
     @property

@@ -625,3 +625,25 @@ def test_arbitrary_json_never_crashes_the_reader(resource: Any) -> None:
     form.render_page()
     form.validate_page()
     form.response_items()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_long_enable_when_chains_are_evaluated_without_recursion(backward: bool) -> None:
+    n = 3000
+    step = 1 if backward else -1
+    items = [
+        item(
+            f"q{i}",
+            "boolean",
+            enableWhen=[{"question": f"q{i + step}", "operator": "exists", "answerBoolean": False}],
+        )
+        for i in range(n)
+    ]
+    form = Form.from_json({"item": items})
+    assert form.page_count == n
+    first = "q0" if not backward else f"q{n - 1}"
+    goto(form, first)
+    assert form.apply({first: [True]}) == {}
+    # The next item in the chain now sees an answer and switches off; the one after it switches back on.
+    neighbour = f"q{1 if not backward else n - 2}"
+    assert not form.is_enabled(neighbour) and form.page_count == n - 1
