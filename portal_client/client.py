@@ -24,6 +24,9 @@ from .errors import (
 )
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, query string included ("Patient?family=…&birthdate=…"): personal
+# data in the journal (DESIGN §9). Our own log lines name the method and resource type only.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 FHIR_JSON = "application/fhir+json"
 Resource = dict[str, Any]

@@ -46,6 +46,12 @@ class FakeFhir:
         self.auth_headers: list[str | None] = []
         self._ids = 0
 
+    @staticmethod
+    def outcome_response(status: int, diagnostics: str) -> httpx.Response:
+        body = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid",
+                                                                "diagnostics": diagnostics}]}  # fmt: skip
+        return httpx.Response(status, json=body)
+
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
