@@ -15,7 +15,7 @@ from typing import Any
 
 from .qmodel import EnableWhen, QItem, QuestionnaireDef, read_questionnaire, same_answer
 from .qvalues import InvalidAnswer, answer_to_input, compare, parse_value
-from .types import JSON, Answer, AnswerKind, ResponseItem
+from .types import JSON, Answer, ResponseItem
 
 __all__ = ["Form", "Page", "read_questionnaire"]
 
@@ -322,8 +322,3 @@ class Form:
             return ResponseItem(link_id=item.link_id, text=item.text, answers=answers, items=children)
 
         return tuple(r for r in (build(i) for i in self.definition.items) if r is not None)
-
-
-def answers_of_kind(form: Form, link_id: str, kind: AnswerKind) -> list[Any]:
-    """Values of one item's answers of one kind (helper for callers and tests)."""
-    return [a.value for a in form.answers.get(link_id, ()) if a.kind == kind]
