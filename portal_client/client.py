@@ -24,6 +24,10 @@ from .errors import (
 )
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO; a URL can hold a search for a name or a birth date. Searches go in
+# POST bodies (below), and the transport loggers stay quiet unless something is wrong (DESIGN §9).
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 # httpx logs every request URL at INFO, query string included ("Patient?family=…&birthdate=…"): personal
 # data in the journal (DESIGN §9). Our own log lines name the method and resource type only.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -93,6 +97,7 @@ class FhirClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         what = f"{method} {path.split('?', 1)[0].split('/', 1)[0] or '/'}"
@@ -101,7 +106,7 @@ class FhirClient:
             send_headers.setdefault("Content-Type", FHIR_JSON)
         started = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, json=json, headers=send_headers)
+            response = self._http.request(method, path, params=params, json=json, data=data, headers=send_headers)
         except httpx.TimeoutException as exc:
             raise BackendTimeout(f"{what}: no answer in time ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -140,8 +145,12 @@ class FhirClient:
         return data
 
     def search(self, resource_type: str, params: Mapping[str, Any]) -> Resource:
-        """One page of a search: the searchset Bundle."""
-        data: Resource = self.request("GET", resource_type, params=params).json()
+        """One page of a search: the searchset Bundle.
+
+        Sent as ``POST [type]/_search`` with a form body (FHIR R4 §3.1.0.1.4), so search values such as a
+        family name or a birth date never appear in URLs, proxy logs or server access logs.
+        """
+        data: Resource = self.request("POST", f"{resource_type}/_search", data=params).json()
         return data
 
     def search_all(self, resource_type: str, params: Mapping[str, Any], limit: int = 500) -> Iterator[Resource]:

@@ -287,7 +287,14 @@ function main() {
 
       const raw = await readBody(req);
       let body;
-      if (raw.length > 0) {
+      const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (raw.length > 0 && contentType === 'application/x-www-form-urlencoded') {
+        // POST [type]/_search: search parameters in the body keep names and birth dates out of URLs.
+        body = {};
+        for (const [key, value] of new URLSearchParams(raw.toString())) {
+          body[key] = key in body ? [].concat(body[key], value) : value;
+        }
+      } else if (raw.length > 0) {
         try {
           body = JSON.parse(raw);
         } catch {
