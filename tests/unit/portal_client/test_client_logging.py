@@ -18,5 +18,5 @@ def test_search_queries_stay_out_of_the_logs(caplog: pytest.LogCaptureFixture) -
 
     with FhirClient("http://fhir.test/fhir/R4", transport=httpx.MockTransport(handler)) as client:
         client.search("Patient", {"family": "Chalmers", "birthdate": "1974-12-25"})
-    assert "GET Patient" in caplog.text
+    assert "POST Patient" in caplog.text
     assert "Chalmers" not in caplog.text and "1974" not in caplog.text
