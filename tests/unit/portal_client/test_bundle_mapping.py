@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -419,6 +421,8 @@ def test_duplicate_questionnaire_ids_get_distinct_identifiers() -> None:
     [
         (Answer(AnswerKind.DECIMAL, "25.00"), {"valueDecimal": 25.0}),
         (Answer(AnswerKind.DECIMAL, 3), {"valueDecimal": 3}),
+        (Answer(AnswerKind.DECIMAL, Decimal("72.50")), {"valueDecimal": 72.5}),  # what the flow's forms give
+        (Answer(AnswerKind.DATE, date(2024, 2, 29)), {"valueDate": "2024-02-29"}),
         (Answer(AnswerKind.INTEGER, 7), {"valueInteger": 7}),
         (Answer(AnswerKind.DATE, "2024-02"), {"valueDate": "2024-02"}),
         (Answer(AnswerKind.CODING, "y"), {"valueCoding": {"code": "y"}}),
