@@ -50,6 +50,12 @@ def make_payload(bundle: Mapping[str, Any], patient_changes: Mapping[str, Any] |
     }
 
 
+class UndeliverablePayload(BackendRejected):
+    """The row holds no Bundle (e.g. a record the mapping could not translate): it stays dead for staff."""
+
+    key = "payload_undeliverable"
+
+
 class RefreshFailed(BackendRejected):
     """An updated resource cannot be re-applied safely (unknown type): staff must look."""
 
@@ -122,6 +128,8 @@ class Deliverer:
 
     def deliver(self, payload: Mapping[str, Any], save: Callable[[Json], None]) -> None:
         """Send everything left in ``payload``; ``save`` stores progress (the payload still to send)."""
+        if payload.get("format") != PAYLOAD_FORMAT or not isinstance(payload.get("bundle"), Mapping):
+            raise UndeliverablePayload("outbox payload holds no transaction Bundle (unmapped record?)")
         entries = _entries(payload)
         resolved: dict[str, str] = dict(payload.get("resolved", {}))
         changes = dict(payload.get("patient_changes", {}))
@@ -148,9 +156,10 @@ class Deliverer:
                 entries = self.refresh(entries, changes)
                 save(_with_entries(payload, entries, resolved))
                 continue
-            for sent, received in zip(part, _check_response(response, len(part)), strict=False):
+            received = _check_response(response, len(part))
+            for i, sent in enumerate(part):
                 if sent.get("fullUrl"):
-                    created = _created_reference(sent, received)
+                    created = _created_reference(sent, received[i] if i < len(received) else {})
                     if created:
                         resolved[str(sent["fullUrl"])] = created
             entries = [_rewrite(e, resolved) for e in entries[size:]]

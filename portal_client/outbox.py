@@ -250,7 +250,26 @@ class Outbox:
         return row_id
 
     def claim(self, *, due_only: bool = True) -> OutboxRow | None:
-        """The oldest due pending row, now in_flight with one more attempt; None when nothing is due."""
+        """The oldest due pending row, now in_flight with one more attempt; None when nothing is due.
+
+        A row whose payload no longer opens (corrupted, tampered with, another key) is marked dead
+        (never retried forever, never dropped silently) and the next one is claimed.
+        """
+        while True:
+            rec = self._claim_record(due_only)
+            if rec is None:
+                return None
+            try:
+                return self._row(rec)
+            except CryptoError as exc:
+                log.error("outbox: row %d cannot be opened (%s); marked dead", rec[0], type(exc).__name__)
+                self.mark_dead(
+                    rec[0],
+                    {"resourceType": "OperationOutcome", "issue": [
+                        {"severity": "fatal", "code": "security", "diagnostics": "payload cannot be opened"}]},
+                )  # fmt: skip
+
+    def _claim_record(self, due_only: bool) -> tuple[Any, ...] | None:
         with self._tx() as conn:
             now = self._now()
             rec = conn.execute(
@@ -265,8 +284,8 @@ class Outbox:
                 "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE id = ?",
                 (now, rec[0]),
             )
-            full = conn.execute("SELECT * FROM outbox WHERE id = ?", (rec[0],)).fetchone()
-        return self._row(full)
+            full: tuple[Any, ...] = conn.execute("SELECT * FROM outbox WHERE id = ?", (rec[0],)).fetchone()
+        return full
 
     def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
         with self._tx() as conn:

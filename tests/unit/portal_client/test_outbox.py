@@ -154,8 +154,10 @@ def test_tampered_or_moved_payload_does_not_open(tmp_path: Path) -> None:
         broken = bytearray(blob)
         broken[-1] ^= 1
         conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (bytes(broken), a))
-    with pytest.raises(CryptoError):
-        outbox.claim()
+    assert outbox.claim() is None  # neither row opens: both are dead now, not retried forever
+    assert outbox.counts().dead == 2
+    dead = outbox._conn.execute("SELECT id, outcome FROM outbox WHERE state = 'dead'").fetchall()
+    assert sorted(r[0] for r in dead) == sorted([a, b]) and all(r[1] for r in dead)
 
 
 def test_key_inside_the_data_folder_is_refused(tmp_path: Path) -> None:

@@ -263,6 +263,23 @@ def test_entry_errors_in_a_200_response_are_rejections(tmp_path: Path) -> None:
     assert rig.worker.drain_once().dead == 1
 
 
+def test_a_row_without_a_bundle_stays_dead(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    row_id = rig.outbox.put("checkin-unmapped", "c1", {"format": 1, "record": {"patient": {}}})
+    assert rig.worker.drain_once().dead == 1 and rig.fake.transactions == []
+    (dead,) = rig.outbox.rows(RowState.DEAD)
+    assert dead.id == row_id and dead.payload["record"] == {"patient": {}}
+
+
+def test_minimal_responses_fall_back_to_conditional_references(tmp_path: Path) -> None:
+    minimal = httpx.Response(200, json={"resourceType": "Bundle", "type": "transaction-response"})
+    rig = Rig(tmp_path, [minimal], max_entries=8)
+    rig.submit()
+    assert rig.worker.drain_once().sent == 1
+    second = rig.fake.transactions[1]
+    assert "Encounter?identifier=urn:open-checkin-kiosk:checkin|" in str(second)
+
+
 def test_subscribers_get_every_state(tmp_path: Path) -> None:
     rig = Rig(tmp_path, [500])
     seen: list[SyncState] = []
