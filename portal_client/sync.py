@@ -137,8 +137,12 @@ class SyncWorker:
         self._publish(online=ok, **({} if ok else {"last_error": error_key or "backend_unavailable"}))
 
     # -- one pass --------------------------------------------------------------------------------------
-    def drain_once(self, *, force: bool = False) -> DrainReport:
-        """Deliver due rows until none is left or the back-end fails. ``force`` ignores backoff."""
+    def drain_once(self, *, force: bool = True) -> DrainReport:
+        """One pass, now: deliver rows until none is left or the back-end fails.
+
+        ``force`` (the default: ``kiosk sync``, "sync now") tries every pending row at once, ignoring the
+        backoff; the worker thread passes ``force=False`` to respect due times and the pause.
+        """
         sent = dead = retried = 0
         with self._drain_lock:
             now = self._clock.now()

@@ -192,7 +192,7 @@ def test_a_full_checkin_lands_linked_to_the_patient(
 ) -> None:
     record = make_record(directory, sandbox_seed)
     OutboxSink(outbox).submit(record)
-    report = worker.drain_once()
+    report = worker.drain_once(force=False)
     assert (report.sent, report.dead, report.depth) == (1, 0, 0), list(outbox.rows(RowState.DEAD))
     pid = f"Patient/{record.patient.id}"
     appointment = reader.read("Appointment", sandbox_seed.appointment_ids["new_forms"])
@@ -258,13 +258,13 @@ def test_replaying_the_same_row_creates_nothing(
 ) -> None:
     OutboxSink(outbox).submit(make_record(directory, sandbox_seed))
     (row,) = outbox.rows()
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     count = resource_count(fhir_sandbox)
     appointment = reader.read("Appointment", sandbox_seed.appointment_ids["new_forms"])
     patient = reader.read("Patient", demo.DEMO_NEW_FORMS.patient_id)
 
     outbox.put(row.kind, row.checkin_id, row.payload)  # the same row again (say the ack was lost)
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     assert resource_count(fhir_sandbox) == count  # no second Encounter, nor anything else
     assert len(search(reader, "Encounter", identifier=f"{SYSTEM}|{CHECKIN}")) == 1
     assert len(search(reader, "Provenance", _tag=f"{SYSTEM}|{CHECKIN}")) == 1
@@ -286,16 +286,16 @@ def test_back_end_down_row_stays_pending_then_is_sent(
 ) -> None:
     OutboxSink(outbox).submit(make_record(directory, sandbox_seed))
     network.down = True
-    report = worker.drain_once()
+    report = worker.drain_once(force=False)
     assert (report.sent, report.retried, report.depth) == (0, 1, 1)
     assert not worker.state.online and worker.state.last_error == "backend_unavailable"
     (row,) = outbox.rows()
     assert row.state is RowState.PENDING and row.attempts == 1
     assert search(reader, "Encounter", identifier=f"{SYSTEM}|{CHECKIN}") == []
     network.down = False
-    assert worker.drain_once().sent == 0  # still backing off
+    assert worker.drain_once(force=False).sent == 0  # still backing off
     clock.advance(60)
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     assert worker.state.online and worker.state.depth == 0
     assert len(search(reader, "Encounter", identifier=f"{SYSTEM}|{CHECKIN}")) == 1
 
@@ -315,7 +315,7 @@ def test_appointment_changed_meanwhile_is_reread_not_overwritten(
     staff_patient.setdefault("telecom", []).append({"system": "phone", "value": "555-0199", "use": "work"})
     reader.update(staff_patient, if_match=f'W/"{staff_patient["meta"]["versionId"]}"')
 
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     appointment = reader.read("Appointment", appointment_id)
     assert appointment["status"] == "arrived" and appointment["comment"] == "Interpreter requested"
     history = reader.request("GET", f"Appointment/{appointment_id}/_history").json()
@@ -335,7 +335,7 @@ def test_staff_already_checked_the_patient_in(
     staff_view = reader.read("Appointment", appointment_id)
     staff_view["status"] = "arrived"
     updated = reader.update(staff_view, if_match=f'W/"{staff_view["meta"]["versionId"]}"')
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     assert reader.read("Appointment", appointment_id)["meta"]["versionId"] == updated["meta"]["versionId"]
     (provenance,) = search(reader, "Provenance", _tag=f"{SYSTEM}|{CHECKIN}")
     assert f"Appointment/{appointment_id}" not in {t["reference"] for t in provenance["target"]}
@@ -347,7 +347,7 @@ def test_desk_hand_off_leaves_the_appointment_and_opens_a_task(
     record = make_record(directory, sandbox_seed, needs_staff=True, desk_reason=DeskReason.CONSENT_DECLINED,
                          consents=(), payment=None, payment_deferred=Money(2500))  # fmt: skip
     OutboxSink(outbox).submit(record)
-    assert worker.drain_once().sent == 1
+    assert worker.drain_once(force=False).sent == 1
     assert reader.read("Appointment", sandbox_seed.appointment_ids["new_forms"])["status"] == "booked"
     (encounter,) = search(reader, "Encounter", identifier=f"{SYSTEM}|{CHECKIN}")
     tasks = {
@@ -366,6 +366,6 @@ def test_one_big_transaction_is_refused_by_this_engine(
     """Why ``max_entries=8``: Medplum refuses > 8 entries when any is a conditional create."""
     OutboxSink(outbox).submit(make_record(directory, sandbox_seed))
     whole = SyncWorker(outbox, client, clock=clock, sleep=clock.sleep, max_entries=None)
-    assert whole.drain_once().dead == 1
+    assert whole.drain_once(force=False).dead == 1
     (dead,) = outbox.rows(RowState.DEAD)
     assert "too many entries" in str(dead.outcome)

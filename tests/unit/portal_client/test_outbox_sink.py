@@ -124,7 +124,7 @@ def test_no_personal_data_in_clear_on_disk_or_in_logs(
     )
     worker = SyncWorker(outbox, FhirClient("http://fhir.test/fhir/R4", transport=fake.transport()), clock=FakeClock(),
                         sleep=lambda s: None, random=lambda: 0.5)  # fmt: skip
-    worker.drain_once()
+    worker.drain_once(force=False)
     assert outbox.counts().dead == 1
     sink.submit(full_record(checkin_id="f" * 32))
     assert outbox.claim() is not None and outbox.counts().in_flight == 1

@@ -55,15 +55,15 @@ class Rig:
 def test_500_then_success(tmp_path: Path) -> None:
     rig = Rig(tmp_path, [500])
     rig.submit()
-    report = rig.worker.drain_once()
+    report = rig.worker.drain_once(force=False)
     assert (report.sent, report.retried, report.depth) == (0, 1, 1)
     state = rig.worker.state
     assert not state.online and state.last_error == "backend_unavailable" and state.depth == 1
     assert rig.delay() == pytest.approx(1.5)  # base 2 s, equal jitter with random() = 0.5
-    assert rig.worker.drain_once().sent == 0  # still backing off: no request at all
+    assert rig.worker.drain_once(force=False).sent == 0  # still backing off: no request at all
     assert len(rig.fake.transactions) == 1
     rig.clock.advance(1.5)
-    report = rig.worker.drain_once()
+    report = rig.worker.drain_once(force=False)
     assert (report.sent, report.depth) == (1, 0)
     state = rig.worker.state
     assert state.online and state.last_error is None and state.last_success == rig.clock.now()
@@ -77,18 +77,18 @@ def test_429_respects_retry_after(tmp_path: Path) -> None:
     )
     rig = Rig(tmp_path, [busy])
     rig.submit()
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     assert rig.delay() == pytest.approx(120)
     rig.clock.advance(119)
-    assert rig.worker.drain_once().sent == 0 and len(rig.fake.transactions) == 1
+    assert rig.worker.drain_once(force=False).sent == 0 and len(rig.fake.transactions) == 1
     rig.clock.advance(1)
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
 
 
 def test_400_makes_a_dead_row_with_the_outcome(tmp_path: Path) -> None:
     rig = Rig(tmp_path, [400])
     rig.submit()
-    report = rig.worker.drain_once()
+    report = rig.worker.drain_once(force=False)
     assert (report.dead, report.depth) == (1, 0)
     (dead,) = rig.outbox.rows(RowState.DEAD)
     assert dead.outcome == {
@@ -99,14 +99,16 @@ def test_400_makes_a_dead_row_with_the_outcome(tmp_path: Path) -> None:
     state = rig.worker.state
     assert state.dead == 1 and state.online
     rig.clock.advance(3600)
-    assert rig.worker.drain_once().sent == 0 and len(rig.fake.transactions) == 1  # never retried by itself
+    assert (
+        rig.worker.drain_once(force=False).sent == 0 and len(rig.fake.transactions) == 1
+    )  # never retried by itself
 
 
 def test_401_reauthenticates_then_succeeds(tmp_path: Path) -> None:
     calls: list[int] = []
     rig = Rig(tmp_path, [401], reauth=lambda: calls.append(1))
     rig.submit()
-    report = rig.worker.drain_once()
+    report = rig.worker.drain_once(force=False)
     assert report.sent == 1 and calls == [1] and len(rig.fake.transactions) == 2
 
 
@@ -114,7 +116,7 @@ def test_401_persisting_is_bounded_and_not_dead(tmp_path: Path) -> None:
     calls: list[int] = []
     rig = Rig(tmp_path, [401, 403, 401, 401], reauth=lambda: calls.append(1), max_auth_retries=2)
     rig.submit()
-    report = rig.worker.drain_once()
+    report = rig.worker.drain_once(force=False)
     assert report.retried == 1 and report.dead == 0
     assert calls == [1, 1] and len(rig.fake.transactions) == 3
     assert rig.worker.state.last_error == "backend_auth"
@@ -124,13 +126,13 @@ def test_401_persisting_is_bounded_and_not_dead(tmp_path: Path) -> None:
 def test_timeout_is_retried(tmp_path: Path) -> None:
     rig = Rig(tmp_path, [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
     rig.submit()
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     assert rig.worker.state.last_error == "backend_timeout" and not rig.worker.state.online
     rig.clock.advance(rig.delay())
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     assert rig.worker.state.last_error == "backend_unavailable"
     rig.clock.advance(rig.delay())
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
 
 
 def test_backoff_doubles_and_is_capped(tmp_path: Path) -> None:
@@ -138,11 +140,11 @@ def test_backoff_doubles_and_is_capped(tmp_path: Path) -> None:
     rig.submit()
     delays = []
     for _ in range(6):
-        rig.worker.drain_once()
+        rig.worker.drain_once(force=False)
         delays.append(rig.delay())
         rig.clock.advance(delays[-1])
     assert delays == pytest.approx([1.5, 3.0, 6.0, 7.5, 7.5, 7.5])
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     assert [rig.worker.backoff(1) for _ in range(2)] == [1.5, 1.5]  # reset does not matter for the formula
 
 
@@ -157,9 +159,18 @@ def test_jitter_spreads_retries() -> None:
 def test_wake_ignores_backoff(tmp_path: Path) -> None:
     rig = Rig(tmp_path, [503])
     rig.submit()
-    rig.worker.drain_once()
-    assert rig.worker.drain_once().sent == 0
+    rig.worker.drain_once(force=False)
+    assert rig.worker.drain_once(force=False).sent == 0
     assert rig.worker.drain_once(force=True).sent == 1  # "sync now"
+
+
+def test_kiosk_sync_tries_rows_that_are_backing_off(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, [503])
+    rig.submit()
+    rig.worker.drain_once(force=False)
+    assert rig.delay() > 0
+    fresh = SyncWorker(rig.outbox, rig.client, clock=rig.clock)  # what `kiosk sync` builds
+    assert fresh.drain_once().sent == 1
 
 
 def test_conflict_rereads_and_reapplies_without_overwriting(tmp_path: Path) -> None:
@@ -171,7 +182,7 @@ def test_conflict_rereads_and_reapplies_without_overwriting(tmp_path: Path) -> N
     patient["gender"] = "other"
     patient["meta"] = {"versionId": "9"}
     rig.fake.resources["Patient/example"] = patient
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     first, second = rig.fake.transactions
     assert (
         next(e for e in first["entry"] if e["request"]["url"] == "Appointment/example")["request"]["ifMatch"]
@@ -192,9 +203,9 @@ def test_replay_after_success_drops_the_updates(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.submit()
     payload = next(rig.outbox.rows()).payload
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     rig.outbox.put("checkin", "replayed", payload)  # e.g. the ack was lost in a crash
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     replay = rig.fake.transactions[-1]
     assert not [e for e in replay["entry"] if e["request"]["method"] == "PUT"]
     prov = next(e for e in replay["entry"] if e["resource"]["resourceType"] == "Provenance")["resource"]
@@ -208,7 +219,7 @@ def test_appointment_moved_on_by_staff_is_never_overwritten(tmp_path: Path, stat
     rig = Rig(tmp_path)
     rig.submit()
     rig.fake.resources["Appointment/example"] |= {"status": status, "meta": {"versionId": "5"}}
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     assert rig.fake.resources["Appointment/example"]["status"] == status
 
 
@@ -217,7 +228,7 @@ def test_unknown_version_is_read_before_any_put(tmp_path: Path) -> None:
     appointment = replace(make_appointment(), version=None, source={})
     patient = replace(make_patient(), version=None, source={})
     rig.submit(appointment=appointment, patient=patient)
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     assert len(rig.fake.transactions) == 1
     puts = {
         e["request"]["url"]: e for e in rig.fake.transactions[0]["entry"] if e["request"]["method"] == "PUT"
@@ -231,7 +242,7 @@ def test_unknown_version_is_read_before_any_put(tmp_path: Path) -> None:
 def test_large_bundles_go_in_parts_with_references_resolved(tmp_path: Path) -> None:
     rig = Rig(tmp_path, max_entries=8)
     rig.submit()
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     first, second = rig.fake.transactions
     assert len(first["entry"]) == 8 and len(second["entry"]) == 4
     text = str(second)
@@ -246,12 +257,12 @@ def test_large_bundles_go_in_parts_with_references_resolved(tmp_path: Path) -> N
 def test_progress_between_parts_is_saved(tmp_path: Path) -> None:
     rig = Rig(tmp_path, ["ok", 503], max_entries=8)
     rig.submit()
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     (row,) = rig.outbox.rows()
     assert len(row.payload["bundle"]["entry"]) == 4
     assert len(row.payload["resolved"]) == 6  # the created entries of the first part
     rig.clock.advance(rig.delay())
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     assert [len(t["entry"]) for t in rig.fake.transactions] == [8, 4, 4]
 
 
@@ -260,13 +271,13 @@ def test_entry_errors_in_a_200_response_are_rejections(tmp_path: Path) -> None:
                                        "entry": [{"response": {"status": "400 Bad Request"}}]})  # fmt: skip
     rig = Rig(tmp_path, [batchy])
     rig.submit()
-    assert rig.worker.drain_once().dead == 1
+    assert rig.worker.drain_once(force=False).dead == 1
 
 
 def test_a_row_without_a_bundle_stays_dead(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     row_id = rig.outbox.put("checkin-unmapped", "c1", {"format": 1, "record": {"patient": {}}})
-    assert rig.worker.drain_once().dead == 1 and rig.fake.transactions == []
+    assert rig.worker.drain_once(force=False).dead == 1 and rig.fake.transactions == []
     (dead,) = rig.outbox.rows(RowState.DEAD)
     assert dead.id == row_id and dead.payload["record"] == {"patient": {}}
 
@@ -275,7 +286,7 @@ def test_minimal_responses_fall_back_to_conditional_references(tmp_path: Path) -
     minimal = httpx.Response(200, json={"resourceType": "Bundle", "type": "transaction-response"})
     rig = Rig(tmp_path, [minimal], max_entries=8)
     rig.submit()
-    assert rig.worker.drain_once().sent == 1
+    assert rig.worker.drain_once(force=False).sent == 1
     second = rig.fake.transactions[1]
     assert "Encounter?identifier=urn:open-checkin-kiosk:checkin|" in str(second)
 
@@ -285,11 +296,11 @@ def test_subscribers_get_every_state(tmp_path: Path) -> None:
     seen: list[SyncState] = []
     unsubscribe = rig.worker.subscribe(seen.append)
     rig.submit()
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     assert seen[-1].depth == 1 and seen[-1].last_error == "backend_unavailable"
     assert seen[-1].next_attempt == rig.clock.now() + timedelta(seconds=1.5)
     rig.clock.advance(2)
-    rig.worker.drain_once()
+    rig.worker.drain_once(force=False)
     assert seen[-1].online and seen[-1].depth == 0 and seen[-1].last_error is None
     count = len(seen)
     unsubscribe()
