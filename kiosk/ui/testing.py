@@ -189,7 +189,8 @@ class UIHarness:
 
     def drag(self, widget: Widget, points: Iterable[tuple[float, float]], local: bool = True) -> None:
         """One continuous stroke: down at the first point, move through the rest, up at the last."""
-        pts = [widget.to_window(x, y) if local else (x, y) for x, y in points]
+        # widget-local (0, 0) is the widget's bottom-left corner; to_window() takes parent coordinates
+        pts = [widget.to_window(widget.x + x, widget.y + y) if local else (x, y) for x, y in points]
         if not pts:
             return
         touch = UnitTestTouch(*pts[0])

@@ -16,9 +16,9 @@ from kiosk.ui.testing import UIHarness, harness
 SCREENSHOT_DIR = Path("/tmp/widgets")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def ui_session() -> UIHarness:
-    """The one window of this test process (created once)."""
+    """The one window of this test process (created once; kv rules loaded before any widget is built)."""
     return harness()
 
 

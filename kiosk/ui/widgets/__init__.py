@@ -6,6 +6,8 @@ from kiosk.ui.widgets import (  # noqa: F401
     date_field,
     keyboard,
     keypad,
+    questions,
+    signature,
     step_progress,
     text_field,
 )

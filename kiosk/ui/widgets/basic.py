@@ -36,6 +36,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
+from kiosk.ui.i18n_kv import tr
 from kiosk.ui.theme import theme
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,18 @@ class ChoiceButton(ToggleButtonBehavior, KioskButton):
     multi = BooleanProperty(False)
     value = ObjectProperty(None, allownone=True)
     role = StringProperty("radio")
+    msgid = StringProperty("")
+    """When set, the caption is this message translated into the current language (Yes / No / Other)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        tr.fbind("lang", self._translate)
+        self.fbind("msgid", self._translate)
+        self._translate()
+
+    def _translate(self, *_args: Any) -> None:
+        if self.msgid:
+            self.text = tr._(self.msgid)
 
     def on_multi(self, _instance: Any, multi: bool) -> None:
         self.role = "checkbox" if multi else "radio"

@@ -4,8 +4,8 @@ a one-shot Shift; an e-mail layout (@ . _ - .com) and a number layout. It types 
 is set, and follows that field's ``keyboard_layout``.
 
 Accents are keys of their own (no long-press: older patients do not discover hidden gestures).
-Letters are capitalized at the start of a word when the field asks for it (names), so patients rarely
-need Shift.
+Keycaps show capitals, as on a typewriter. Letters are typed in lower case except after Shift (one letter)
+or at the start of a word when the field asks for it (names), so patients rarely need Shift.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
 
 from kiosk.ui.widgets.keypad import CommandKeyButton, KeyButton, NumericKeypad
 from kiosk.ui.widgets.text_field import KioskTextInput, focus_tracker
@@ -69,8 +70,9 @@ class OnScreenKeyboard(BoxLayout):
     __events__ = ("on_key",)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self._keys: dict[str, KeyButton] = {}
+        self._cache: dict[str, tuple[list[Widget], dict[str, KeyButton]]] = {}
+        super().__init__(**kwargs)
         for name in ("layout", "digits"):
             self.fbind(name, self._build)
         self.fbind("shift", self._relabel)
@@ -89,22 +91,28 @@ class OnScreenKeyboard(BoxLayout):
         self._relabel()
 
     # -- keys ----------------------------------------------------------------------------------------
-    def _rows(self) -> list[Row]:
-        name = "text_digits" if self.layout == "text" and self.digits else self.layout
-        return LAYOUTS.get(name, [])
-
     def _build(self, *_args: Any) -> None:
         rows_box = self.ids.get("rows")
         if rows_box is None:
             return
+        name = "text_digits" if self.layout == "text" and self.digits else self.layout
+        if name not in self._cache:
+            self._cache[name] = self._make(name)  # built once per layout: switching fields stays instant
+        lines, keys = self._cache[name]
         rows_box.clear_widgets()
-        self._keys = {}
-        if self.layout == "number":
+        for line in lines:
+            rows_box.add_widget(line)
+        self._keys = keys
+        self._relabel()
+
+    def _make(self, name: str) -> tuple[list[Widget], dict[str, KeyButton]]:
+        if name == "number":
             pad = NumericKeypad(pos_hint={"center_x": 0.5})
             pad.bind(on_key=lambda _pad, key: self.press(key))
-            rows_box.add_widget(pad)
-            return
-        for row in self._rows():
+            return [pad], {}
+        lines: list[Widget] = []
+        keys: dict[str, KeyButton] = {}
+        for row in LAYOUTS[name]:
             units = sum(width for _, width in row)
             line = KeyboardRow(units=units)
             for key, width in row:
@@ -112,14 +120,14 @@ class OnScreenKeyboard(BoxLayout):
                 if key in COMMANDS:
                     button = CommandKeyButton(key=key)
                 else:
-                    button = KeyButton(key=key, text=key)
+                    button = KeyButton(key=key, text=key.upper() if key.isalpha() else key)
                 button.size_hint_x = width / units
                 button.min_height = KEY_ROW_HEIGHT
                 button.bind(on_press=self._pressed)
-                self._keys[key] = button
+                keys[key] = button
                 line.add_widget(button)
-            rows_box.add_widget(line)
-        self._relabel()
+            lines.append(line)
+        return lines, keys
 
     def on_kv_post(self, _base_widget: Any) -> None:
         self._build()
@@ -129,12 +137,11 @@ class OnScreenKeyboard(BoxLayout):
         return self.shift or (field is not None and field.wants_capital())
 
     def _relabel(self, *_args: Any) -> None:
-        upper = self._capital()
-        for key, button in self._keys.items():
-            if key == "shift":
-                button.sticky = self.shift
-            elif len(key) == 1 and key.isalpha():
-                button.text = key.upper() if upper else key
+        # Keycaps stay capitals (like a typewriter; re-rendering 40 captions on every case change is slow on
+        # a Raspberry Pi). Shift shows its state; the field shows what was typed.
+        shift = self._keys.get("shift")
+        if shift is not None:
+            shift.sticky = self.shift
 
     def key_button(self, key: str) -> KeyButton:
         """The button for ``key`` (lower-case letter, "space", "backspace", "shift", "@", …)."""

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from kivy.base import EventLoop
+from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.properties import (
     BooleanProperty,
@@ -25,6 +26,7 @@ from kivy.properties import (
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 
 log = logging.getLogger(__name__)
@@ -76,10 +78,20 @@ class KioskTextInput(TextInput):
                 previous.focus = False
             focus_tracker.current = self
             self._bind_window()
+            Clock.schedule_once(self._scroll_into_view, 0.05)  # after the layout settles
         else:
             self._unbind_window()
             if focus_tracker.current is self:
                 focus_tracker.current = None
+
+    def _scroll_into_view(self, *_args: Any) -> None:
+        """Keep the field being typed into visible above a docked keyboard."""
+        parent = self.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView) and parent.do_scroll_y:
+                parent.scroll_to(self, padding=parent.height * 0.15, animate=False)
+                return
+            parent = parent.parent
 
     def _bind_window(self) -> None:
         if not self._window_bound:
