@@ -106,7 +106,9 @@ class KioskApp(App):
             return self.root_widget
         load_kv()
         load_all_kv()
-        from kiosk.ui.widgets import BusyOverlay, IdleWarning  # after load_kv: classes + rules registered
+        from kiosk.ui.screens.overlays import overlay_classes
+
+        BusyOverlay, IdleWarning = overlay_classes()
 
         root = KioskRoot()
         manager = ScreenManager(transition=NoTransition())

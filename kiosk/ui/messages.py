@@ -112,7 +112,7 @@ DESK_REASONS: dict[str, str] = {
     "already_checked_in": N_("You are already checked in. Please have a seat."),
     "backend_unavailable": N_("Our records are not available right now."),
     "consent_declined": N_("The front desk can answer your questions about the forms."),
-    "patient_request": N_("Help is on the way."),
+    "patient_request": N_("Of course. The front desk will help you."),
     "id_refused": N_("We could not use your ID on the kiosk."),
 }
 
