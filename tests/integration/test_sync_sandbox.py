@@ -383,4 +383,18 @@ def test_a_signed_consent_is_not_due_again(
     OutboxSink(outbox).submit(record)
     assert worker.drain_once().sent == 1
     assert record.appointment is not None
-    assert directory.consents_due(record.patient, record.appointment) == []
+    assert not directory.consents_due(record.patient, record.appointment)
+
+
+def test_completed_forms_are_not_due_again(
+    directory: FhirDirectory, sandbox_seed: SeedInfo, outbox: Outbox, worker: SyncWorker
+) -> None:
+    """What the kiosk writes is what the kiosk reads: the forms just filled are not asked again."""
+    record = make_record(directory, sandbox_seed)
+    assert record.appointment is not None
+    assert directory.questionnaires_due(record.patient, record.appointment)
+    OutboxSink(outbox).submit(record)
+    assert worker.drain_once().sent == 1
+    assert not directory.questionnaires_due(record.patient, record.appointment)
+    coverage = directory.coverage_for(record.patient.id)
+    assert coverage is not None and coverage.member_id == MEMBER_ID and coverage.copay == Money(2500)
