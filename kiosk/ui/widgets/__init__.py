@@ -6,6 +6,7 @@ from kiosk.ui.widgets import (  # noqa: F401
     date_field,
     keyboard,
     keypad,
+    overlays,
     questions,
     signature,
     step_progress,
