@@ -1,9 +1,10 @@
 """The kiosk's shared look: one high-contrast palette, px sizes that follow a large-text switch, touch sizes.
 
 Use from Python: ``from kiosk.ui.theme import theme`` and from kv: ``#:import theme kiosk.ui.theme.theme``
-then e.g. ``font_size: theme.font_body`` / ``color: theme.text``. Every size in the theme is already
+then e.g. ``font_size: theme.font_body`` / ``color: theme.text``. Every font size in the theme is already
 multiplied by ``theme.scale`` (1.0, or 1.35 when ``theme.large_text`` is on), so kv rules bound to them
-follow the "A A" toggle without any code.
+follow the "A A" toggle without any code. Box sizes (buttons, fields, header, spacing) stay put and grow
+with their text where needed, so large text costs as little screen height as possible.
 
 Palette: dark text on white (positive polarity reads best for older eyes). Every text/background pair that
 the widgets draw is declared in ``CONTRAST_PAIRS`` and tested against WCAG 2.x contrast ratios (≥ 7:1 for
@@ -131,7 +132,7 @@ NON_TEXT_PAIRS: list[tuple[str, str]] = [
     ("primary", "background"),
 ]
 
-# Base sizes in px at scale 1.0 (the kiosk's 1280×800 panel, KIVY_METRICS_DENSITY=1).
+# Font sizes in px at scale 1.0 (the kiosk's 1280×800 panel, KIVY_METRICS_DENSITY=1); ×1.35 with large text.
 BASE_SIZES: dict[str, float] = {
     "font_small": 24,  # the smallest text anywhere (hints, captions)
     "font_body": 30,
@@ -140,6 +141,11 @@ BASE_SIZES: dict[str, float] = {
     "font_title": 48,
     "font_key": 40,  # keypad digits and keyboard letters
     "font_entry": 44,  # what the patient has typed: the biggest thing on the screen after titles
+}
+
+# Box sizes in px. They do not scale with large text (the screen would only scroll more); every box that
+# holds text also grows with its text (``max(theme.button_height, texture height)``).
+BOX_SIZES: dict[str, float] = {
     "button_height": 84,
     "field_height": 84,
     "header_height": 96,
@@ -179,13 +185,13 @@ class Theme(EventDispatcher):
     font_title = NumericProperty(BASE_SIZES["font_title"])
     font_key = NumericProperty(BASE_SIZES["font_key"])
     font_entry = NumericProperty(BASE_SIZES["font_entry"])
-    button_height = NumericProperty(BASE_SIZES["button_height"])
+    button_height = NumericProperty(BOX_SIZES["button_height"])
     key_size = NumericProperty(KEY_SIZE)
-    field_height = NumericProperty(BASE_SIZES["field_height"])
-    header_height = NumericProperty(BASE_SIZES["header_height"])
-    footer_height = NumericProperty(BASE_SIZES["footer_height"])
-    spacing = NumericProperty(BASE_SIZES["spacing"])
-    padding = NumericProperty(BASE_SIZES["padding"])
+    field_height = NumericProperty(BOX_SIZES["field_height"])
+    header_height = NumericProperty(BOX_SIZES["header_height"])
+    footer_height = NumericProperty(BOX_SIZES["footer_height"])
+    spacing = NumericProperty(BOX_SIZES["spacing"])
+    padding = NumericProperty(BOX_SIZES["padding"])
 
     # Colours (see PALETTE).
     background = ColorProperty(hex_rgba(PALETTE["background"]))

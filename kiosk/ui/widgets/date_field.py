@@ -14,6 +14,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from babel import UnknownLocaleError
 from babel.dates import format_date
 from kivy.properties import (
     AliasProperty,
@@ -82,7 +83,7 @@ class DateOfBirthField(BoxLayout):
             return ""
         try:
             return format_date(date.fromisoformat(iso), format="long", locale=tr.lang)
-        except (ValueError, LookupError):
+        except (ValueError, LookupError, UnknownLocaleError):
             return iso
 
     readback = AliasProperty(_get_readback, None, bind=("iso_date",), cache=False)
