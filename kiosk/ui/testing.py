@@ -11,15 +11,21 @@ API (stable; the screens' tests and the demo use it)::
     from kiosk.ui.testing import harness         # harness() -> UIHarness (creates the window once)
     ui = harness()                               # 1280×800 window, kv rules loaded (theme.load_kv())
     w = ui.mount(widget)                         # replace the window's content with widget (fills it)
+    ui.unmount()                                 # empty window, no focused text field (mount() does it too)
     ui.frames(n=3)                               # run n frames (EventLoop.idle())
-    ui.tap(widget_or_xy)                         # touch down + up at the widget's centre (scrolled into view)
-    ui.drag(widget, [(x, y), ...], local=True)   # one stroke through the points (widget-local by default)
-    ui.type_text("Ñandú")                        # physical-keyboard typing: on_key_down + on_textinput
+    ui.tap(widget_or_xy)                         # down + up at the widget's centre; scrolls it into view first
+    ui.long_press(widget_or_xy, seconds=1.0)     # down, Kivy time passes, up
+    ui.drag(widget, [(x, y), ...], local=True)   # one stroke; local = widget-local px, (0, 0) bottom-left
+    ui.type_text("Ñandú")                        # physical keyboard: on_key_down + on_textinput per char
     ui.press_key("backspace" | "enter" | "tab" | "escape" | "left" | "right" | keycode_int)
-    ui.screenshot("/tmp/widgets/keypad.png")     # -> Path of the PNG actually written
+    ui.screenshot("/tmp/widgets/keypad.png")     # -> Path of the PNG written (Kivy's counter suffix removed)
     ui.advance_clock(31.0)                       # Kivy's clock jumps ahead (idle timeouts) + frames
-    ui.find(root, cls=PrimaryButton, text="Next")  # widgets under root matching class / text / id
-    ui.unmount()                                 # empty window (also done by mount())
+    ui.scroll_into_view(widget)                  # what tap() does first
+    ui.find(root, cls=PrimaryButton, text="Next", id="primary")  # widgets under root matching all given
+
+Notes: widgets must be built after ``harness()`` (kv rules are loaded then); tests/ui/conftest.py starts the
+harness for the whole session. Taps go through Kivy's real input path (UnitTestTouch), so disabled or
+covered widgets (under a ModalView) do not get them.
 
 Time: ``advance_clock`` makes Kivy's clock source "real time + offset" and only ever grows the offset, so
 scheduled callbacks fire in order and time never runs backwards (RECIPES §2).
