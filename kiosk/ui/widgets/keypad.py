@@ -45,7 +45,6 @@ COMMAND_LABELS = {
     "clear": N_("Clear"),
     "shift": N_("Shift"),
     "space": N_("Space"),
-    "accents": N_("Accents"),
 }
 COMMAND_SYMBOLS = {"backspace": "\u232b", "shift": "\u21e7"}
 SYMBOL_FONT = "DejaVuSans"  # bundled with Kivy; Roboto has no arrows
