@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -53,6 +55,42 @@ class KioskButton(ButtonBehavior, Label):
     min_height = NumericProperty(0)
     """0 → ``theme.button_height``; never below ``theme.touch_min`` either way."""
     role = StringProperty("button")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._natural_font = 0.0
+        self._fitting = False
+        super().__init__(**kwargs)
+        self._natural_font = float(self.font_size)
+        self._fit_trigger = Clock.create_trigger(self._fit_words)
+        self.fbind("font_size", self._font_set)
+        self.fbind("text", self._fit_trigger)
+        self.fbind("width", self._fit_trigger)
+        self._fit_trigger()
+
+    def _font_set(self, *_args: Any) -> None:
+        if not self._fitting:  # set by a kv rule / the theme: that is the size we aim for
+            self._natural_font = float(self.font_size)
+            self._fit_trigger()
+
+    def _fit_words(self, *_args: Any) -> None:
+        """Shrink the caption when one of its words is wider than the button: Kivy would split the word
+        ("Secondar / y"), which older readers misread. Grows back when there is room; never below
+        ``theme.font_small``."""
+        natural = self._natural_font or float(self.font_size)
+        target = natural
+        room = self.width - self.padding[0] - self.padding[2]
+        words = self.text.split()
+        if words and room > 0 and not self.markup and self.text_size[0] is not None:
+            probe = CoreLabel(font_size=natural, font_name=self.font_name, bold=self.bold)
+            widest = max(probe.get_extents(word)[0] for word in words)
+            if widest > room:
+                target = max(float(theme.font_small), float(int(natural * room / widest)))
+        if target != self.font_size:
+            self._fitting = True
+            try:
+                self.font_size = target
+            finally:
+                self._fitting = False
 
 
 class PrimaryButton(KioskButton):

@@ -151,3 +151,22 @@ def test_title_and_body_wrap_inside_their_width(ui: UIHarness) -> None:
         assert label.texture_size[0] <= label.width + 1
         assert label.height >= label.texture_size[1]
         assert label.height > label.font_size * 2  # really wrapped onto several lines
+
+
+def test_buttons_shrink_their_caption_instead_of_splitting_a_word(ui: UIHarness) -> None:
+    from kivy.core.text import Label as CoreLabel
+    from kivy.uix.boxlayout import BoxLayout
+
+    theme.large_text = True
+    row = BoxLayout(size_hint_y=None, height=100)
+    narrow = SecondaryButton(text="Secondary", size_hint_x=None, width=220)
+    wide = PrimaryButton(text="Secondary")
+    row.add_widget(narrow)
+    row.add_widget(wide)
+    layout = ui.mount(KioskScreenLayout())
+    layout.add_widget(row)
+    ui.frames(4)
+    assert wide.font_size == theme.font_button
+    assert theme.font_small <= narrow.font_size < theme.font_button
+    probe = CoreLabel(font_size=narrow.font_size, font_name=narrow.font_name, bold=True)
+    assert probe.get_extents("Secondary")[0] <= narrow.width - narrow.padding[0] - narrow.padding[2]
