@@ -106,9 +106,7 @@ class KioskApp(App):
             return self.root_widget
         load_kv()
         load_all_kv()
-        from kiosk.ui.screens.overlays import overlay_classes
-
-        BusyOverlay, IdleWarning = overlay_classes()
+        from kiosk.ui.widgets.overlays import BusyOverlay, IdleWarning
 
         root = KioskRoot()
         manager = ScreenManager(transition=NoTransition())
@@ -123,9 +121,11 @@ class KioskApp(App):
         root.add_widget(manager)
         root.manager = manager
         self.manager = manager
-        self.busy_overlay = BusyOverlay()
+        self.busy_overlay = BusyOverlay(help_enabled=True)  # the header's "I need help" is covered meanwhile
+        self.busy_overlay.bind(on_help=lambda *_a: self.ask_help())
         self.idle_warning = IdleWarning()
         self.idle_warning.bind(on_more_time=lambda *_a: self.more_time())
+        self.idle_warning.bind(on_timeout=lambda *_a: self._idle_tick())
         self.root_widget = root
         from kivy.core.window import Window
 
@@ -165,6 +165,11 @@ class KioskApp(App):
         self.controller.start()
 
     def shutdown(self) -> None:
+        """Stop ticking and listening; nothing of the last patient stays in the widgets."""
+        self._hide_idle_warning()
+        self._hide_overlay()
+        for screen in self.screens.values():
+            screen.clear()
         for event in (self._idle_event, self._end_event, self._busy_event):
             if event is not None:
                 event.cancel()
@@ -245,12 +250,12 @@ class KioskApp(App):
 
     def _show_overlay(self) -> None:
         self._busy_event = None
-        if self.busy and self.root_widget is not None and self.busy_overlay.parent is None:
-            self.root_widget.add_widget(self.busy_overlay)
+        if self.busy and self.busy_overlay is not None:
+            self.busy_overlay.show()
 
     def _hide_overlay(self) -> None:
-        if self.busy_overlay is not None and self.busy_overlay.parent is not None:
-            self.busy_overlay.parent.remove_widget(self.busy_overlay)
+        if self.busy_overlay is not None:
+            self.busy_overlay.hide()
 
     # -- help, language ------------------------------------------------------------------------------
     def ask_help(self) -> None:
@@ -305,15 +310,15 @@ class KioskApp(App):
 
     def _show_idle_warning(self, remaining: float) -> None:
         warning = self.idle_warning
-        warning.seconds_left = round(remaining)
-        if warning.parent is None and self.root_widget is not None:
-            self.root_widget.add_widget(warning)
-            log.info("idle warning shown")
+        seconds = max(1, round(remaining))  # 0 is the app's to decide (EXPIRED), not the widget's
+        if warning.showing:
+            warning.remaining = seconds
+        else:
+            warning.show(seconds)
 
     def _hide_idle_warning(self) -> None:
-        warning = self.idle_warning
-        if warning is not None and warning.parent is not None:
-            warning.parent.remove_widget(warning)
+        if self.idle_warning is not None:
+            self.idle_warning.hide()
 
     def more_time(self) -> None:
         """ "I need more time" on the idle warning."""

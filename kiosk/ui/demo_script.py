@@ -242,44 +242,68 @@ class Walker:
         self.ui.frames(2)
         self.settle()
 
-    def answer_page(self) -> None:
-        """Answer every question of the current forms page with a harmless value (demo only)."""
-        from kiosk.ui.widgets.questions import (
-            ChoiceQuestion,
-            DateQuestion,
-            GroupQuestion,
-            NumberQuestion,
-            TextQuestion,
-        )
+    def answer_page(self, answers: dict[str, Any] | None = None) -> list[str]:
+        """Answer the current forms page. ``answers`` maps link_id → value (a choice/boolean value, digits
+        for numbers, text, or a date); other questions get a harmless answer when required or a choice
+        (demo). Questions switched on by an answer are answered too. Returns the link_ids answered."""
+        answers = dict(answers or {})
+        done: list[str] = []
+        for _ in range(200):
+            screen = self.expect("forms")
+            target = self._next_question(list(screen.widgets), answers, set(done))
+            if target is None:
+                return done
+            self._answer(target, answers)
+            done.append(target.link_id)
+            self.settle()  # a changed choice may ask the flow for newly enabled questions
+        raise WalkError("a forms page kept asking")
 
-        screen = self.expect("forms")
+    def _next_question(self, widgets: list[Any], answers: dict[str, Any], done: set[str]) -> Any:
+        from kiosk.ui.widgets.questions import ChoiceQuestion, DisplayQuestion, GroupQuestion
 
-        def visit(widget: Any) -> None:
+        for widget in widgets:
             if isinstance(widget, GroupQuestion):
-                for child in widget.children_widgets:
-                    visit(child)
-            elif widget.read_only or widget.answers():
-                return
-            elif isinstance(widget, ChoiceQuestion):
-                buttons = widget.buttons
+                found = self._next_question(widget.children_widgets, answers, done)
+                if found is not None:
+                    return found
+                continue
+            if isinstance(widget, DisplayQuestion) or widget.read_only or widget.link_id in done:
+                continue
+            if widget.link_id in answers:
+                return widget
+            if not widget.answers() and (widget.required or isinstance(widget, ChoiceQuestion)):
+                return widget
+        return None
+
+    def _answer(self, widget: Any, answers: dict[str, Any]) -> None:
+        from kiosk.ui.widgets.questions import ChoiceQuestion, DateQuestion, NumberQuestion, TextQuestion
+
+        wanted = answers.get(widget.link_id)
+        if isinstance(widget, ChoiceQuestion):
+            buttons = widget.buttons
+            if wanted is not None:
+                choice = next((b for b in buttons if b.value == wanted), None)
+                if choice is None:
+                    raise WalkError(f"question {widget.link_id} has no option {wanted!r}")
+            else:
                 choice = next((b for b in buttons if b.value is False), None)  # "No" for yes/no
                 choice = choice or next((b for b in buttons if str(b.value) in ("none", "nka")), None)
-                self.tap(choice or buttons[0])
-                self.settle()
-            elif isinstance(widget, NumberQuestion):
-                if widget.required:
-                    self.type_digits(widget.pad, "1")
-            elif isinstance(widget, DateQuestion):
-                pass  # optional dates stay empty in the demo
-            elif isinstance(widget, TextQuestion) and widget.required:
-                self.tap(widget.field.input)
-                self.type_keys(screen.keyboard, "no")
+                choice = choice or buttons[0]
+            self.tap(choice)
+        elif isinstance(widget, NumberQuestion):
+            self.type_digits(widget.pad, str(wanted if wanted is not None else "1"))
+        elif isinstance(widget, DateQuestion):
+            if isinstance(wanted, date):
+                self.enter_date(widget.date, wanted)
+        elif isinstance(widget, TextQuestion):
+            self.tap(widget.field.input)
+            self.type_keys(self.screen.keyboard, str(wanted if wanted is not None else "no"))
 
-        for widget in list(screen.widgets):
-            visit(widget)
-
-    def through_to_ticket(self, *, shots: bool = False, max_screens: int = 60) -> None:
-        """From confirm_appointment on, take the simplest answer on every screen up to the ticket."""
+    def through_to_ticket(
+        self, *, shots: bool = False, max_screens: int = 60, answers: dict[str, Any] | None = None
+    ) -> None:
+        """From confirm_appointment on, take the simplest answer on every screen up to the ticket
+        (``answers``: forms answers by link_id, see :meth:`answer_page`)."""
         pages = 0
         for _ in range(max_screens):
             step = self.step
@@ -309,7 +333,7 @@ class Walker:
             elif step == "forms":
                 pages += 1
                 before = (screen.data.get("questionnaire_index"), screen.data.get("page_index"))
-                self.answer_page()
+                self.answer_page(answers)
                 if shots:
                     screen.ids.layout.scroller.scroll_y = 1  # the picture shows the page from its top
                     self.shot(f"forms-{pages}")
@@ -317,7 +341,7 @@ class Walker:
                 after = (self.screen.data.get("questionnaire_index"), self.screen.data.get("page_index"))
                 if self.step == "forms" and after == before:
                     # new questions appeared or an answer was refused: answer again once
-                    self.answer_page()
+                    self.answer_page(answers)
                     self.tap_and_settle(self.primary())
                     if self.step == "forms" and self.screen.errors:
                         raise WalkError(f"forms page refused: {sorted(self.screen.errors.values())}")
@@ -492,11 +516,11 @@ def _idle_walk(w: Walker) -> str:
     ui = w.ui
     ui.advance_clock(ui_settings.idle_timeout_s - ui_settings.idle_warning_s + 1.5)
     ui.advance_clock(1.1)
-    if app.idle_warning.parent is None:
+    if not app.idle_warning.showing:
         raise WalkError("no idle warning after the warning time")
     w.shot("idle-warning")
-    w.tap(app.idle_warning.ids.more_time)
-    if app.idle_warning.parent is not None:
+    w.tap(app.idle_warning.ids.more)
+    if app.idle_warning.showing:
         raise WalkError("the idle warning stayed after 'I need more time'")
     ui.advance_clock(app.idle.allowance_s + 2.0)
     ui.advance_clock(1.1)

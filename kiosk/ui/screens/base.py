@@ -90,7 +90,7 @@ class KioskScreen(Screen):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("name", self.step)
         super().__init__(**kwargs)
-        tr.fbind("lang", self._on_language)
+        tr.bind(lang=self._on_language)  # weak: an old screen must not be kept alive by the translator
 
     # -- rendering -----------------------------------------------------------------------------------
     def render(self, data: Mapping[str, Any], errors: Mapping[str, str]) -> None:

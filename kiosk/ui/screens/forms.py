@@ -61,7 +61,7 @@ class FormsScreen(KioskScreen):
         from kiosk.ui.widgets.text_field import focus_tracker
 
         self.keyboard = OnScreenKeyboard()
-        focus_tracker.fbind("current", self._update_dock)
+        focus_tracker.bind(current=self._update_dock)  # weak reference (bind, not fbind)
 
     # -- rendering -----------------------------------------------------------------------------------
     def on_render(self, data: dict[str, Any], errors: dict[str, str]) -> None:

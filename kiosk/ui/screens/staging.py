@@ -35,7 +35,7 @@ class StagedScreenMixin:
             if widget.parent is not None:
                 widget.parent.remove_widget(widget)
         self.fbind("stage", self._stage_changed)  # type: ignore[attr-defined]
-        focus_tracker.fbind("current", self._update_dock)
+        focus_tracker.bind(current=self._update_dock)  # weak reference (bind, not fbind)
         self._stage_changed()
 
     def _stage_changed(self, *_args: Any) -> None:
