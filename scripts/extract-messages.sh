@@ -11,7 +11,8 @@ if ! command -v "$PYBABEL" >/dev/null 2>&1 && [ -x .venv/bin/pybabel ]; then PYB
 LOCALE_DIR=kiosk/locale
 POT="$LOCALE_DIR/kiosk.pot"
 
-"$PYBABEL" extract --quiet -F "$LOCALE_DIR/babel.cfg" -k _ -k N_ -k ngettext:1,2 \
+"$PYBABEL" -q extract -F "$LOCALE_DIR/babel.cfg" -k _ -k N_ -k ngettext:1,2 --add-comments=TRANSLATORS: \
+    --ignore-dirs=".* _* node_modules tests packaging bench" \
     --project "open-checkin-kiosk" --copyright-holder "open-checkin-kiosk contributors" \
     --msgid-bugs-address "" --sort-by-file --width 110 -o "$POT" .
 
@@ -28,9 +29,10 @@ fi
 for lang in "${langs[@]}"; do
     po="$LOCALE_DIR/$lang/LC_MESSAGES/kiosk.po"
     if [ -e "$po" ]; then
-        "$PYBABEL" update --quiet -D kiosk -i "$POT" -d "$LOCALE_DIR" -l "$lang" --width 110 --no-fuzzy-matching
+        "$PYBABEL" -q update -D kiosk -i "$POT" -d "$LOCALE_DIR" -l "$lang" --width 110 --no-fuzzy-matching \
+            --ignore-obsolete
     else
-        "$PYBABEL" init --quiet -D kiosk -i "$POT" -d "$LOCALE_DIR" -l "$lang" --width 110
+        "$PYBABEL" -q init -D kiosk -i "$POT" -d "$LOCALE_DIR" -l "$lang" --width 110
     fi
     echo "updated $po"
 done

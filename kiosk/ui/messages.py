@@ -114,6 +114,7 @@ DESK_REASONS: dict[str, str] = {
     "consent_declined": N_("The front desk can answer your questions about the forms."),
     "patient_request": N_("Of course. The front desk will help you."),
     "id_refused": N_("We could not use your ID on the kiosk."),
+    "storage_error": N_("We could not save your check-in on this kiosk."),
 }
 
 #: Why an appointment in the list cannot be chosen here (``appointments[].reason``).
