@@ -262,12 +262,17 @@ def _ended(value: str, now: datetime) -> bool:
 
 # -- due rules (pure) ----------------------------------------------------------------------------------------
 def consent_is_signed(document_id: str, consents: Iterable[JSON], at: datetime) -> bool:
-    """An active Consent whose sourceReference is this DocumentReference and whose period has not ended."""
+    """An active Consent for this DocumentReference whose period has not ended.
+
+    The document is named by ``sourceReference`` (consents signed on paper and scanned) or, for consents the
+    kiosk writes (whose ``sourceAttachment`` holds the signature, and R4 allows only one source), by
+    ``policy[].uri``."""
     for consent in consents:
         if consent.get("status") != "active":
             continue
         source = (consent.get("sourceReference") or {}).get("reference")
-        if rm.reference_id(source, "DocumentReference") != document_id:
+        named = [source] + [p.get("uri") for p in consent.get("policy") or [] if isinstance(p, dict)]
+        if not any(rm.reference_id(ref, "DocumentReference") == document_id for ref in named if ref):
             continue
         end = ((consent.get("provision") or {}).get("period") or {}).get("end")
         if end and _period_end(end) <= at:

@@ -371,11 +371,6 @@ def test_one_big_transaction_is_refused_by_this_engine(
     assert "too many entries" in str(dead.outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FhirDirectory.consent_is_signed looks for Consent.sourceReference, but the kiosk's Consent carries "
-    "the signature in sourceAttachment (source[x] is one choice) and names the document in policy[].uri",
-)
 def test_a_signed_consent_is_not_due_again(
     directory: FhirDirectory, sandbox_seed: SeedInfo, outbox: Outbox, worker: SyncWorker
 ) -> None:
