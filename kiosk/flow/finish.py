@@ -39,6 +39,7 @@ def questionnaire_results(
                 title=definition.title,
                 items=items,
                 completed_at=completed_at or now,
+                complete=completed_at is not None,
             )
         )
     return tuple(results)

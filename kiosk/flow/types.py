@@ -196,7 +196,8 @@ class QuestionnaireResult:
     questionnaire_url: str  # canonical url (|version) for QuestionnaireResponse.questionnaire
     title: str
     items: tuple[ResponseItem, ...] = field(repr=False)
-    completed_at: datetime
+    completed_at: datetime  # when finished; for an unfinished form (desk hand-off), when it was handed over
+    complete: bool = True  # False: the patient stopped part-way (QuestionnaireResponse "in-progress")
 
 
 class PaymentStatus(StrEnum):

@@ -1,6 +1,6 @@
 """Forms and consents from one check-in → QuestionnaireResponse and Consent entries.
 
-QuestionnaireResponse: ``completed``, ``questionnaire`` = the canonical the flow rendered, nested items
+QuestionnaireResponse: ``completed`` (``in-progress`` for a form left part-way at a desk hand-off), ``questionnaire`` = the canonical the flow rendered, nested items
 (a question's children go under its first answer, as R4 requires when an item has answers: qrs-1), typed
 answers, identifier ``<checkin_id>:qr:<questionnaire id>``, conditional create.
 
@@ -138,7 +138,7 @@ def questionnaire_response_entry(
         "resourceType": "QuestionnaireResponse",
         "identifier": kiosk_identifier(value),
         "questionnaire": result.questionnaire_url,
-        "status": "completed",
+        "status": "completed" if result.complete else "in-progress",
         "subject": patient,
         "encounter": {"reference": encounter_url},
         "authored": instant(result.completed_at),

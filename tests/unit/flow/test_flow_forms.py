@@ -116,6 +116,7 @@ def test_partial_forms_travel_with_a_desk_hand_off() -> None:
     (record,) = p.sink.records
     (response,) = record.responses
     assert response.questionnaire_id == "44249-1" and [i.link_id for i in response.items] == ["14363"]
+    assert response.complete is False  # goes out as an "in-progress" QuestionnaireResponse
 
 
 def test_completed_at_is_when_the_form_was_finished() -> None:
@@ -131,3 +132,4 @@ def test_completed_at_is_when_the_form_was_finished() -> None:
         current = answer(p, current)
     (record,) = p.sink.records
     assert record.responses[0].completed_at == finished_at and record.completed_at > finished_at
+    assert record.responses[0].complete is True

@@ -479,3 +479,13 @@ def test_demographics_cleared_email_removes_it() -> None:
     entry = one(build_bundle(record), "Patient")
     assert not [t for t in entry["resource"]["telecom"] if t.get("system") == "email"]
     assert patient_changes(record) == {"email": {"from": "old@example.org", "to": ""}}
+
+
+def test_unfinished_form_goes_out_in_progress() -> None:
+
+    record = full_record()
+    unfinished = replace(record.responses[0], complete=False)
+    bundle = build_bundle(replace(record, responses=(unfinished, *record.responses[1:]), needs_staff=True))
+    statuses = [e["resource"]["status"] for e in entries_of(bundle, "QuestionnaireResponse")]
+    assert statuses[0] == "in-progress" and all(s == "completed" for s in statuses[1:])
+    validate_bundle(bundle)
