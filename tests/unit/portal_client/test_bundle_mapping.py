@@ -482,7 +482,6 @@ def test_demographics_cleared_email_removes_it() -> None:
 
 
 def test_unfinished_form_goes_out_in_progress() -> None:
-
     record = full_record()
     unfinished = replace(record.responses[0], complete=False)
     bundle = build_bundle(replace(record, responses=(unfinished, *record.responses[1:]), needs_staff=True))
