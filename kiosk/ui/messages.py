@@ -71,6 +71,7 @@ ERRORS: dict[str, str] = {
         "The card reader did not answer in time. You can try again, or pay at the front desk."
     ),
     "terminal_error": N_("The card reader is not working right now. Please pay at the front desk."),
+    "terminal_offline": N_("The card reader is not working right now. Please pay at the front desk."),
     # ticket
     "printer_failed": N_(
         "Our printer is not working right now. Please remember your number. We have let the staff know."

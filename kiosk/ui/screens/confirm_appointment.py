@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 
 from kiosk.ui import messages
 from kiosk.ui.i18n_kv import _
 from kiosk.ui.screens.base import KioskScreen, format_clock
+from kiosk.ui.theme import theme
 
 
 def appointment_lines(appt: dict[str, Any]) -> tuple[str, str]:
@@ -50,7 +52,11 @@ class ConfirmAppointmentScreen(KioskScreen):
                 card.disabled = not appt.get("selectable")
                 box.add_widget(card)
             else:
-                button = SecondaryButton(text=f"{when}\n{detail}" if detail else when, halign="left")
+                big = int(theme.font_title)
+                label = f"[size={big}]{escape_markup(when)}[/size]"
+                if detail:
+                    label += "\n" + escape_markup(detail)
+                button = SecondaryButton(text=label, markup=True, halign="left")
                 button.appointment_id = str(appt.get("id"))
                 button.bind(on_release=lambda b: self.confirm(b.appointment_id))
                 box.add_widget(button)

@@ -19,11 +19,8 @@ class DoneScreen(KioskScreen):
     def on_render(self, data: dict[str, Any], errors: dict[str, str]) -> None:
         self.queue_number = str(data.get("queue_number") or "")
         name = str(data.get("display_name") or "")
-        self.heading = (
-            _("Thank you, {name}. You are all set.").format(name=name)
-            if name
-            else _("Thank you. You are all set.")
-        )
+        # The name ends the sentence: "Ana G." carries its own full stop.
+        self.heading = _("You are all set, {name}").format(name=name) if name else _("You are all set")
         area = str(data.get("wait_area") or "")
         self.where = (
             _("Please have a seat in {area}. We will call your number.").format(area=area)

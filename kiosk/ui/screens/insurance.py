@@ -38,10 +38,29 @@ class InsuranceScreen(StagedScreenMixin, KioskScreen):
         wizard.keyboard = self.keyboard
         wizard.on_finish = self._submit_manual
         wizard.on_leave = lambda: setattr(self, "stage", "choose")
+        row = self.ids.alternatives
+        self._changed_button = getattr(self.ids.changed, "__self__", self.ids.changed)
+        for button in row.children:
+            button.bind(texture_size=self._row_height, height=self._row_height)
+
+    def _row_height(self, *_args: Any) -> None:
+        """The alternatives side by side, all as tall as the one with the most lines of text."""
+        row = self.ids.alternatives
+        tallest = max(child.texture_size[1] for child in row.children)
+        for child in row.children:
+            if child.min_height != tallest:
+                child.min_height = tallest
+        row.height = max(child.height for child in row.children)
 
     def on_render(self, data: dict[str, Any], errors: dict[str, str]) -> None:
         card = data.get("on_file")
         self.has_card = bool(card)
+        row, changed = self.ids.alternatives, self._changed_button
+        if self.has_card and changed.parent is None:
+            row.add_widget(changed, index=len(row.children))  # first from the left
+        elif not self.has_card and changed.parent is not None:
+            row.remove_widget(changed)
+        self._row_height()
         card = dict(card or {})
         self.payer_name = str(card.get("payer_name") or "")
         self.member_id_masked = str(card.get("member_id_masked") or "")
@@ -95,6 +114,8 @@ class InsuranceScreen(StagedScreenMixin, KioskScreen):
 
     def clear(self) -> None:
         self.ids.wizard.clear()
+        if self._changed_button.parent is not None:
+            self._changed_button.parent.remove_widget(self._changed_button)
         self.values = {}
         self.has_card = False
         self.payer_name = self.member_id_masked = self.group_number = self.card_details = ""

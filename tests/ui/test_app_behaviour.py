@@ -1,0 +1,120 @@
+"""How the whole app behaves around the flow: language, double taps, scans in the wrong place, the card
+reader prompt with Cancel, the done screen clearing itself. Real window, real runtime, real sandbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kiosk_env import find_text, runtime_for, walker_for
+
+from devices.barcode.samples import aamva_payload
+from kiosk.ui.demo_script import Walker
+from kiosk.ui.i18n_kv import tr
+from portal_client.sandbox.seed import DEMO_RETURNING
+
+pytestmark = [pytest.mark.ui, pytest.mark.sandbox]
+
+
+@pytest.fixture
+def kiosk_runtime(sandbox_seed: Any, tmp_path: Any) -> Iterator[Any]:
+    # The simulated card terminal waits up to 60 s for the "patient" (Cancel interrupts it).
+    yield from runtime_for(sandbox_seed, tmp_path, devices={"payment": {"backend": "simulated", "delay": 60}})
+
+
+@pytest.fixture
+def kiosk(kiosk_runtime: Any, ui: Any) -> Iterator[Walker]:
+    yield from walker_for(kiosk_runtime, ui)
+
+
+def scan_returning(w: Walker) -> None:
+    p = DEMO_RETURNING
+    w.scan(aamva_payload(given=p.given, family=p.family, dob=p.birth_date))
+    w.expect("confirm_appointment")
+
+
+def test_language_button_switches_every_screen_and_the_flow(kiosk: Walker) -> None:
+    w = kiosk
+    welcome = w.expect("welcome")
+    w.tap_and_settle(w.find_button("Español"))
+    assert tr.lang == "es" and w.app.runtime.flow.language == "es"
+    assert welcome.ids.start.text == "Comenzar el registro"
+    assert w.find_button("English")  # the way back, in its own language
+    w.tap_and_settle(welcome.ids.start)
+    identify = w.expect("identify")
+    assert identify.ids.layout.title == "Escanee su identificación"
+    assert w.help_button().text == "Necesito ayuda"
+    w.tap_and_settle(w.help_button())
+    desk = w.expect("desk")
+    assert desk.ids.layout.title == "Por favor, pase a la recepción"
+    w.tap(w.primary())
+    w.settle()
+    w.expect("welcome")
+    assert tr.lang == "en" and w.app.runtime.flow.language == "en"  # the next patient starts in English
+    assert welcome.ids.start.text == "Start check-in"
+
+
+def test_a_double_tap_sends_one_intent(kiosk: Walker) -> None:
+    w = kiosk
+    calls = w.app.controller.calls
+    start = w.expect("welcome").ids.start
+    w.ui.tap(start, frames=0)
+    w.ui.tap(start, frames=0)  # before the first answer arrived
+    w.settle()
+    w.expect("identify")
+    assert w.app.controller.calls == calls + 1
+
+
+def test_a_scan_off_the_scan_screens_is_ignored(kiosk: Walker) -> None:
+    w = kiosk
+    scan_returning(w)
+    calls = w.app.controller.calls
+    p = DEMO_RETURNING
+    w.scan(aamva_payload(given=p.given, family=p.family, dob=p.birth_date))  # again, on confirm_appointment
+    w.expect("confirm_appointment")
+    assert w.app.controller.calls == calls
+
+
+def test_card_reader_prompt_and_cancel(kiosk: Walker) -> None:
+    w = kiosk
+    terminal = w.app.runtime.devices.payment
+    scan_returning(w)
+    for _ in range(3):
+        w.tap_and_settle(w.primary())  # appointment, details, insurance
+    payment = w.expect("payment")
+    w.tap(w.primary())  # Pay now with a card: the flow now waits for the terminal
+    deadline = time.monotonic() + 30
+    while not terminal.waiting.is_set():
+        assert time.monotonic() < deadline, "the terminal was never asked"
+        w.ui.frames(1)
+    w.ui.frames(3)
+    assert payment.waiting and w.app.controller.busy
+    assert not w.app.busy_overlay.showing  # the card prompt, not a grey "one moment" veil
+    assert payment.ids.layout.title == "Please pay on the card reader"
+    assert not payment.ids.layout.show_footer  # nothing else to tap but Cancel (and "I need help")
+    w.tap(payment.ids.cancel)  # the kiosk's own Cancel: calls terminal.cancel() directly
+    w.settle()
+    w.expect("payment")
+    assert not payment.waiting
+    assert payment.errors == {"base": "payment_cancelled"}
+    assert payment.ids.layout.show_footer  # try again or pay at the desk
+
+
+def test_done_screen_clears_itself(kiosk: Walker) -> None:
+    w = kiosk
+    scan_returning(w)
+    for _ in range(3):
+        w.tap_and_settle(w.primary())
+    w.expect("payment")
+    w.tap_and_settle(w.back_button())  # Pay at the front desk
+    w.expect("ticket")
+    w.tap_and_settle(w.primary())
+    w.expect("done")
+    assert find_text(w.app, ["Eleanor"])
+    w.ui.advance_clock(w.app.settings.ui.done_screen_s + 1)
+    w.ui.advance_clock(0.5)
+    w.settle()
+    w.expect("welcome")
+    assert find_text(w.app, ["Eleanor", "Whitfield"]) == []
