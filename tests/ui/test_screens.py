@@ -70,6 +70,18 @@ SAMPLES: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
          "page_index": 0, "page_count": 3, "items": ITEMS},
         {"smoker": "required"},
     ),
+    "forms-phq": (
+        "forms",
+        {"questionnaire_title": "PHQ-9 Depression Assessment", "questionnaire_index": 1, "questionnaire_count": 2,
+         "page_index": 3, "page_count": 11,
+         "items": [{"link_id": "q4", "text": "Feeling tired or having little energy", "type": "choice",
+                    "required": True, "repeats": False, "read_only": False, "max_length": None,
+                    "options": [{"key": k, "display": d} for k, d in (
+                        ("0", "Not at all"), ("1", "Several days"), ("2", "More than half the days"),
+                        ("3", "Nearly every day"))],
+                    "answers": [], "items": []}]},
+        {},
+    ),
     "consents": (
         "consents",
         {"document": {"id": "d1", "title": "Consent to treatment", "text": "# Consent\n**I agree** to care.\n" * 12},
@@ -199,3 +211,22 @@ def test_clear_empties_every_input(ui: UIHarness) -> None:
             if any(secret.casefold() in s.casefold() for secret in secrets)
         ]  # fmt: skip
         assert leftovers == [], name
+
+
+def test_a_four_answer_question_fits_without_scrolling(ui: UIHarness) -> None:
+    """PHQ-9 pages: the question and all four answers in sight at once (normal text, 1280×800)."""
+    from kiosk.ui.widgets.basic import ChoiceButton
+
+    step, data, errors = SAMPLES["forms-phq"]
+    screen = mount(ui, step)
+    screen.render(data, errors)
+    ui.frames(4)
+    scroller = screen.ids.layout.scroller
+    _, bottom = scroller.to_window(scroller.x, scroller.y)
+    top = bottom + scroller.height
+    buttons = [w for w in screen.walk(restrict=True) if isinstance(w, ChoiceButton)]
+    assert len(buttons) == 4
+    for button in buttons:
+        _, y = button.to_window(button.x, button.y)
+        assert y >= bottom - 1 and y + button.height <= top + 1, button.text
+    assert "Page 4 of 11" in screen.ids.layout.ids.title.text

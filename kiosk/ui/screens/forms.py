@@ -15,10 +15,12 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import StringProperty
+from kivy.utils import escape_markup, get_hex_from_color
 
 from kiosk.ui import messages
 from kiosk.ui.i18n_kv import _
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import theme
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class FormsScreen(KioskScreen):
     progress_step = "forms"
     heading = StringProperty("")
     page_text = StringProperty("")
+    title_markup = StringProperty("")
+    """The form's title with "Form 1 of 2 · Page 3 of 7" after it in small type (one line saved for answers)."""
 
     def __init__(self, **kwargs: Any) -> None:
         self.widgets: list[Any] = []
@@ -62,6 +66,34 @@ class FormsScreen(KioskScreen):
 
         self.keyboard = OnScreenKeyboard()
         focus_tracker.bind(current=self._update_dock)  # weak reference (bind, not fbind)
+        layout = self.ids.layout
+        layout.ids.title.markup = True
+        # Four PHQ-9 answers, the question and the title fit at 1280×800 only with a slimmer top margin.
+        layout.ids.body.padding = [theme.padding * 2, theme.spacing]
+        from kiosk.ui.widgets.basic import ErrorBanner
+
+        self._banner = ErrorBanner()
+        self.fbind("heading", self._title)
+        self.fbind("page_text", self._title)
+        self.fbind("base_error", self._show_banner)
+        theme.bind(font_small=self._title)
+
+    def _title(self, *_args: Any) -> None:
+        title = escape_markup(self.heading)
+        if self.page_text:
+            color = get_hex_from_color(theme.text_muted)
+            size = int(theme.font_small)
+            title += f"   [size={size}][color={color}]{escape_markup(self.page_text)}[/color][/size]"
+        self.title_markup = title
+
+    def _show_banner(self, *_args: Any) -> None:
+        """The page's own error (``errors["base"]``) above the questions, only while there is one."""
+        box, banner = self.ids.questions, self._banner
+        banner.text = self.base_error
+        if self.base_error and banner.parent is None:
+            box.add_widget(banner, index=len(box.children))
+        elif not self.base_error and banner.parent is not None:
+            box.remove_widget(banner)
 
     # -- rendering -----------------------------------------------------------------------------------
     def on_render(self, data: dict[str, Any], errors: dict[str, str]) -> None:
@@ -103,6 +135,8 @@ class FormsScreen(KioskScreen):
         for widget in self.widgets:
             widget.unbind(on_answers_changed=self._answers_changed)
         box.clear_widgets()
+        if self.base_error:
+            box.add_widget(self._banner)
         self.widgets = []
         for item in items:
             widget = build_item_widget(item)
@@ -173,5 +207,6 @@ class FormsScreen(KioskScreen):
         self._last_discrete = {}
         self._pending = ""
         self.heading = self.page_text = ""
+        self._banner.text = ""
         self.ids.layout.dock(None)
         super().clear()
