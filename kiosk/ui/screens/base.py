@@ -13,9 +13,11 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from kivy.lang import Builder
@@ -36,9 +38,20 @@ SCREENS_DIR = Path(__file__).parent
 LOCALES = {"en": "en_US", "es": "es_US"}
 
 
+@lru_cache(maxsize=32)
+def _known_locale(name: str) -> str:
+    try:
+        Locale.parse(name)
+    except (ValueError, UnknownLocaleError):
+        log.warning("no locale data for %r: formatting as en_US", name)
+        return "en_US"
+    return name
+
+
 def locale_for(lang: str | None = None) -> str:
+    """The Babel locale for formatting in ``lang`` (default: the UI language); en_US if Babel has none."""
     lang = lang or tr.lang
-    return LOCALES.get(lang, lang)
+    return _known_locale(LOCALES.get(lang, lang))
 
 
 def format_money(cents: int, currency: str = "USD", lang: str | None = None) -> str:
@@ -110,7 +123,10 @@ class KioskScreen(Screen):
 
     def _on_language(self, *_args: Any) -> None:
         if self.manager is not None and self.manager.current == self.name and self.data:
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - a language switch must never break the kiosk
+                log.error("re-rendering %s after a language switch failed: %s", self.step, type(exc).__name__)
 
     def error_text(self, field: str) -> str:
         key = self.errors.get(field)

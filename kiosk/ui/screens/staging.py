@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.uix.widget import Widget
 
 from kiosk.ui.theme import theme
@@ -73,3 +74,11 @@ class StagedScreenMixin:
                     break
                 parent = parent.parent
         self.ids.layout.dock(self.keyboard if typing else None)
+        if typing and field is not None:
+            # Large text + keyboard leave little room: keep the box being typed into in sight.
+            Clock.schedule_once(lambda _dt: self._keep_in_sight(field), 0)
+
+    def _keep_in_sight(self, field: Any) -> None:
+        scroller = self.ids.layout.scroller
+        if scroller is not None and field.parent is not None and field.get_root_window() is not None:
+            scroller.scroll_to(field, padding=4, animate=False)
