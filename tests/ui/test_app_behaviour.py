@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -118,3 +119,27 @@ def test_done_screen_clears_itself(kiosk: Walker) -> None:
     w.settle()
     w.expect("welcome")
     assert find_text(w.app, ["Eleanor", "Whitfield"]) == []
+
+
+def test_reminder_qr_then_date_of_birth(kiosk: Walker, sandbox_seed: Any) -> None:
+    """A reminder QR code names the appointment; the date of birth on the keypad is the second identifier."""
+    from datetime import timedelta
+
+    from kiosk.flow.reminder import make_token
+
+    w, p = kiosk, DEMO_RETURNING
+    secret = w.app.settings.reminder_secret()
+    assert secret, "config/default.toml names a demo reminder secret"
+    token = make_token(
+        secret, sandbox_seed.appointment_ids["returning"], p.patient_id, sandbox_seed.now + timedelta(days=1)
+    )
+    w.scan(token)
+    dob = w.expect("identify_dob")
+    w.enter_date(dob.ids.dob, date(1949, 1, 1))  # a wrong date first
+    w.tap_and_settle(w.primary())
+    w.expect("identify_dob")
+    assert dob.ids.dob.error  # "does not match our records", shown under the boxes
+    w.enter_date(dob.ids.dob, p.birth_date)
+    w.tap_and_settle(w.primary())
+    confirm = w.expect("confirm_appointment")
+    assert confirm.greeting == f"Hello, {p.given}"
