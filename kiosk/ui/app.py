@@ -259,8 +259,14 @@ class KioskApp(App):
 
     # -- help, language ------------------------------------------------------------------------------
     def ask_help(self) -> None:
-        """ "I need help": the flow hands over to the desk (keeps what was entered)."""
+        """The "I need help" button: the flow hands over to the desk (keeps what was entered).
+
+        While the card terminal waits for a card, the charge is cancelled first: the flow runs one call at a
+        time, so the hand-over would otherwise wait for the terminal's own timeout."""
         self.idle.activity(self.now())
+        screen = self.current_screen
+        if screen is not None and getattr(screen, "waiting", False):
+            screen.cancel_payment()
         self.controller.to_desk("patient_request")
 
     def choose_language(self, lang: str) -> None:

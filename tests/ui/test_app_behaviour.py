@@ -143,3 +143,23 @@ def test_reminder_qr_then_date_of_birth(kiosk: Walker, sandbox_seed: Any) -> Non
     w.tap_and_settle(w.primary())
     confirm = w.expect("confirm_appointment")
     assert confirm.greeting == f"Hello, {p.given}"
+
+
+def test_help_while_the_card_reader_waits_cancels_the_charge_and_goes_to_the_desk(kiosk: Walker) -> None:
+    w = kiosk
+    terminal = w.app.runtime.devices.payment
+    scan_returning(w)
+    for _ in range(3):
+        w.tap_and_settle(w.primary())
+    w.expect("payment")
+    w.tap(w.primary())
+    deadline = time.monotonic() + 30
+    while not terminal.waiting.is_set():
+        assert time.monotonic() < deadline
+        w.ui.frames(1)
+    started = time.monotonic()
+    w.tap(w.help_button())
+    w.settle(timeout=30)
+    w.expect("desk")
+    assert time.monotonic() - started < 20  # not the terminal's 60 s timeout
+    assert [c.status.value for c in terminal.charges] == ["cancelled"]  # nothing was charged
