@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 DISCRETE_TYPES = ("boolean", "choice", "open-choice")
 
 
+#: Item types answered by typing (the keyboard appears once a box is tapped).
+TEXT_TYPES = ("string", "text")
+
+
+def _flat(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in items:
+        out.append(item)
+        out.extend(_flat(list(item.get("items") or [])))
+    return out
+
+
 def structure(items: list[dict[str, Any]]) -> tuple[Any, ...]:
     """The shape of a page (which questions, nested): a rebuild is needed only when it changes."""
     return tuple((i.get("link_id"), i.get("type"), structure(list(i.get("items") or []))) for i in items)
@@ -143,6 +155,10 @@ class FormsScreen(KioskScreen):
             widget.bind(on_answers_changed=self._answers_changed)
             box.add_widget(widget)
             self.widgets.append(widget)
+        if any(i.get("type") in TEXT_TYPES for i in _flat(items)):
+            from kiosk.ui.widgets.basic import HintLabel
+
+            box.add_widget(HintLabel(text=_("Tap a white box to type your answer.")), index=len(box.children))
         self._discrete = discrete_ids(items)
         self._last_discrete = {k: v for k, v in self.answers().items() if k in self._discrete}
         self.ids.layout.scroller.scroll_y = 1
