@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -43,6 +42,10 @@ def prepare_kivy_env(*, headless: bool, home: Path | None = None) -> None:
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    # Mesa's software renderer (llvmpipe: kiosks without a GPU driver, CI) rasterizes on worker threads that
+    # each keep ~40 MB of scene buffers. A kiosk redraws rarely: rasterizing on the main thread costs no
+    # visible time and keeps ~80 MB. GPU drivers ignore this variable.
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     if home is not None:
         os.environ.setdefault("KIVY_HOME", str(home))
     if headless:

@@ -20,9 +20,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from devices.camera.base import Frame
 from devices.errors import DeviceSetupError
 from devices.health import DeviceHealth, HealthStatus
@@ -126,6 +123,8 @@ class SimulatedCamera:
 
     # -- internals ----------------------------------------------------------------------------------------
     def _load(self) -> list[Any]:
+        import cv2  # imported when the camera starts: an idle kiosk does not carry OpenCV (~28 MB)
+
         if not self._paths:
             return [_test_pattern(*self._size)]
         frames = []
@@ -176,6 +175,9 @@ def _image_paths(opts: OptionReader, images: Any) -> list[Path]:
 
 def _test_pattern(width: int, height: int) -> Any:
     """Grey gradient with a centred white rectangle: something visibly alive for the demo preview."""
+    import cv2
+    import numpy as np
+
     ramp = np.linspace(60, 180, width, dtype=np.uint8)
     image = np.repeat(np.repeat(ramp[np.newaxis, :, np.newaxis], height, axis=0), 3, axis=2)
     cv2.rectangle(image, (width // 4, height // 4), (3 * width // 4, 3 * height // 4), (255, 255, 255), 2)

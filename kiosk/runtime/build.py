@@ -242,8 +242,8 @@ class Runtime:
         if self.started:
             return
         self.started = True
-        if self.devices.camera is not None:
-            self.devices.camera.start()
+        # The camera is not started here: the screen that shows a preview starts and stops it, so an idle
+        # kiosk holds no frames and burns no CPU.
         if self.settings.sync.enabled:
             self.sync.start()
 
