@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -233,6 +234,9 @@ class Settings(_Section):
     devices: DevicesSection = Field(default_factory=DevicesSection)
     # Where the file was loaded from: relative paths resolve against its folder.
     source: Path | None = Field(default=None, exclude=True)
+    # The file's values as written (amounts in dollars etc.): overrides are merged into these and validated
+    # again, so nothing is converted twice.
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     # -- paths -----------------------------------------------------------------------------------------
     def resolve(self, path: Path) -> Path:
@@ -270,15 +274,27 @@ class Settings(_Section):
         return ""
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
-        """A copy with some keys replaced, validated like the file (``backend={"base_url": ...}``)."""
-        data = self.model_dump(mode="python")
-        for name, values in sections.items():
-            data.setdefault(name, {}).update(values)
+        """A copy with some keys replaced, validated like the file (``backend={"base_url": ...}``).
+
+        Values are given as they would be written in the file (amounts in dollars, paths as text)."""
+        data = _merge(self._raw, sections)
         try:
             new = Settings.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError("<overrides>", _problems(exc, data)) from None
-        return new.model_copy(update={"source": self.source})
+            raise ConfigError(f"{self.source or '<defaults>'} + overrides", _problems(exc, data)) from None
+        new = new.model_copy(update={"source": self.source})
+        new._raw = data
+        return new
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 # -- loading and error reporting ---------------------------------------------------------------------------
@@ -361,4 +377,6 @@ def load_settings(path: Path | str | None = None) -> Settings:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(file, _problems(exc, data)) from None
-    return settings.model_copy(update={"source": file.resolve()})
+    settings = settings.model_copy(update={"source": file.resolve()})
+    settings._raw = data
+    return settings

@@ -18,6 +18,7 @@ from devices.errors import DeviceError
 from devices.health import DeviceHealth, HealthStatus
 from kiosk.flow.config import FlowConfig, StepSwitches
 from kiosk.flow.machine import CheckinFlow
+from kiosk.flow.ports import Clock
 from kiosk.flow.types import Money
 from kiosk.runtime.clock import SystemClock
 from kiosk.runtime.queue_numbers import FileQueueNumbers
@@ -223,7 +224,7 @@ class Runtime:
     devices: Devices
     backend: Backend
     queue: FileQueueNumbers
-    clock: SystemClock
+    clock: Clock
     started: bool = False
 
     @property
@@ -257,11 +258,12 @@ class Runtime:
         return self.devices.health()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """The kiosk's object graph. ``clock`` replaces the system clock (tests pin the practice's "now")."""
     devices = build_devices(settings)
     backend = build_backend(settings)
     config = flow_config(settings)
-    clock = SystemClock(config.timezone)
+    clock = clock or SystemClock(config.timezone)
     queue = FileQueueNumbers(settings.data_dir / "queue-numbers.json", prefix=settings.kiosk.queue_prefix)
     flow = CheckinFlow(
         config,

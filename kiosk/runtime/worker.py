@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import traceback
 from typing import Callable, TypeVar
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,13 @@ class FlowWorker:
                 try:
                     result = fn()
                 except BaseException as exc:  # noqa: BLE001 - reported to the caller, never swallowed silently
-                    log.exception("flow call failed: %s", type(exc).__name__)
+                    log.error("flow call failed: %s at %s", type(exc).__name__, _where(exc))
                     if on_error is not None:
                         on_error(exc)
                     continue
                 on_done(result)
-            except BaseException:  # noqa: BLE001 - a failing callback must not kill the worker
-                log.exception("flow callback failed")
+            except BaseException as exc:  # noqa: BLE001 - a failing callback must not kill the worker
+                log.error("flow callback failed: %s at %s", type(exc).__name__, _where(exc))
             finally:
                 self._busy.clear()
 
@@ -60,3 +61,10 @@ class FlowWorker:
     def stop(self, timeout: float = 5.0) -> None:
         self._jobs.put(_STOP)
         self._thread.join(timeout)
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised (file:line of each frame), without its message: messages and locals
+    can hold personal data, so they never reach the log (DESIGN §9)."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames)) or "?"

@@ -9,29 +9,29 @@ from __future__ import annotations
 
 import gc
 import logging
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from kiosk.settings import DEFAULT_CONFIG, Settings, load_settings
+from kiosk.settings import DEFAULT_CONFIG, load_settings
 from kiosk.ui.demo_script import Walker, mount_app
 
 log = logging.getLogger(__name__)
 
 
 def settings_with(sections: dict[str, dict[str, Any]]) -> Any:
-    """config/default.toml with some keys replaced, validated once from the raw TOML.
+    """config/default.toml with some keys replaced (values as written in the file)."""
+    return load_settings(DEFAULT_CONFIG).with_overrides(**sections)
 
-    (Not ``Settings.with_overrides``: it re-validates already converted amounts, so 25.00 became 2,500.00;
-    reported to the lead.)"""
-    raw = tomllib.loads(DEFAULT_CONFIG.read_text())
-    for name, values in sections.items():
-        raw.setdefault(name, {}).update(values)
-    load_settings(DEFAULT_CONFIG)  # the file itself is valid
-    return Settings.model_validate(raw).model_copy(update={"source": DEFAULT_CONFIG.resolve()})
+
+class FixedClock:
+    def __init__(self, now: Any) -> None:
+        self._now = now
+
+    def now(self) -> Any:
+        return self._now
 
 
 def build_kiosk_runtime(base_url: str, now: Any, data: Path, **overrides: dict[str, Any]) -> Any:
@@ -45,11 +45,8 @@ def build_kiosk_runtime(base_url: str, now: Any, data: Path, **overrides: dict[s
     }
     for name, values in overrides.items():
         sections.setdefault(name, {}).update(values)
-    settings = settings_with(sections)
-    runtime = build_runtime(settings)
-    # The flow reads time from runtime.clock: pin it to the seeded schedule's "now".
-    runtime.clock.now = lambda: now
-    return runtime
+    # The flow reads time from the runtime's clock: pinned to the seeded schedule's "now".
+    return build_runtime(settings_with(sections), clock=FixedClock(now))
 
 
 def runtime_for(sandbox_seed: Any, tmp_path: Path, **overrides: dict[str, Any]) -> Iterator[Any]:

@@ -72,6 +72,13 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_overrides_are_validated() -> None:
     s = load_settings(DEFAULT_CONFIG).with_overrides(backend={"base_url": "http://127.0.0.1:9/fhir/R4"})
     assert s.backend.base_url == "http://127.0.0.1:9/fhir/R4"
+    assert s.source == DEFAULT_CONFIG.resolve()
+    # amounts stay as written in the file: converted to cents once, not again on every override
+    assert s.payment.default_copay == 2500 and s.practice.desk_rules.balance_limit == 10000
+    twice = s.with_overrides(devices={"payment": {"delay": 1.5}}, payment={"default_self_pay": 80})
+    assert twice.payment.default_copay == 2500 and twice.payment.default_self_pay == 8000
+    assert twice.devices.payment.backend == "simulated" and twice.devices.payment.options == {"delay": 1.5}
+    assert twice.backend.base_url == "http://127.0.0.1:9/fhir/R4"
     with pytest.raises(ConfigError, match="base_url"):
         s.with_overrides(backend={"base_url": "not a url"})
 
