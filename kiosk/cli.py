@@ -12,8 +12,9 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from kiosk import __version__
 from kiosk.settings import DEFAULT_CONFIG, ConfigError, Settings, load_settings
@@ -71,7 +72,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if problems:
         return 2
-    print(f"{args.file}: OK (kiosk {settings.kiosk.id}, mode {settings.kiosk.mode}, back-end {settings.backend.base_url})")
+    k = settings.kiosk
+    print(f"{args.file}: OK (kiosk {k.id}, mode {k.mode}, back-end {settings.backend.base_url})")
     return 0
 
 

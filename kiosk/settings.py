@@ -318,9 +318,8 @@ _EXPECTED = {
 
 def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        if in_dict or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
             data = data[part]
         else:
             return False, None

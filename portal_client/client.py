@@ -9,7 +9,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 

@@ -14,7 +14,8 @@ and never a response body.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kiosk.flow.ports import PortError, Rejected, ServiceUnavailable
 

@@ -75,7 +75,7 @@ class OutboxSink:
         try:
             bundle = build_bundle(record)
             changes = patient_changes(record)
-        except Exception as exc:  # noqa: BLE001 - a mapping bug: keep the record; log the type only (no PHI)
+        except Exception as exc:
             log.error("check-in %s could not be mapped to FHIR (%s)", record.checkin_id, type(exc).__name__)
             outcome = {
                 "resourceType": "OperationOutcome",

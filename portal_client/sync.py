@@ -181,7 +181,7 @@ class SyncWorker:
                     )
                     try:
                         self._reauth()
-                    except Exception as reauth_exc:  # noqa: BLE001 - a failing token endpoint is an outage
+                    except Exception as reauth_exc:
                         log.warning("re-authentication failed (%s)", type(reauth_exc).__name__)
                         return self._retry(row, exc, online=False)
                     continue
@@ -282,12 +282,12 @@ class SyncWorker:
             delay: float | None = None
             try:
                 self.drain_once(force=force)
-            except Exception as exc:  # noqa: BLE001 - the outbox failed: report (type only), keep running
+            except Exception as exc:
                 log.error("sync pass failed: %s", type(exc).__name__)
                 delay = self._idle_poll
                 try:
                     self._publish(last_error="storage_error")
-                except Exception:  # noqa: BLE001 - the state needs the outbox too
+                except Exception:
                     log.error("sync state unavailable")
             if self._stopping:
                 break

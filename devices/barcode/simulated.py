@@ -127,7 +127,7 @@ class SimulatedBarcodeSource:
                 if callback is not None:
                     callback(item)
                     self.delivered += 1
-            except Exception as exc:  # noqa: BLE001 -- a consumer bug must not kill the scanner thread
+            except Exception as exc:
                 self._last_error = type(exc).__name__
                 # Type only: an exception message could quote the barcode text (personal data).
                 log.error("barcode callback failed: %s (format=%s)", type(exc).__name__, item.format)

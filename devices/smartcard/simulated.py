@@ -159,7 +159,7 @@ class SimulatedCardReader:
             try:
                 if callback is not None:
                     callback(event)
-            except Exception as exc:  # noqa: BLE001 -- a consumer bug must not kill the monitor thread
+            except Exception as exc:
                 self._last_error = type(exc).__name__
                 log.error("card event callback failed: %s (event=%s)", type(exc).__name__, event.kind)
             finally:

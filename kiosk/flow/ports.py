@@ -14,8 +14,9 @@ Exception tree (split by phase, like httpx's):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from .types import (
     JSON,

@@ -179,12 +179,12 @@ def _options(raw: Mapping[str, Any], contained: Mapping[str, Mapping[str, Any]])
     answers = [(a, sel) for a, sel in answers if _option_key(a)]
     keys = [_option_key(a) for a, _ in answers]
     if len(set(keys)) != len(keys):
-        keys = [f"{a.system}|{k}" if a.system else k for (a, _), k in zip(answers, keys)]
+        keys = [f"{a.system}|{k}" if a.system else k for (a, _), k in zip(answers, keys, strict=True)]
     if len(set(keys)) != len(keys):
         keys = [str(i) for i in range(len(keys))]
     options = [
         Option(key=key, display=answer.display or _option_key(answer), answer=answer)
-        for (answer, _), key in zip(answers, keys)
+        for (answer, _), key in zip(answers, keys, strict=True)
     ]
     return tuple(options)
 

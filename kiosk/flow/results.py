@@ -9,9 +9,10 @@ The exact ``data`` and input shapes per step are specified in ``kiosk/flow/STEPS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 
 class Step(StrEnum):

@@ -115,7 +115,7 @@ class IdentifySteps(FlowBase):
         try:
             found = self._directory.find_patients(family, given, birth)
             matches = exact_matches(found, given, family, birth)
-        except Exception as exc:  # noqa: BLE001 - any back-end failure: "try again", no attempt used
+        except Exception as exc:
             log.warning("patient search failed (%s)", type(exc).__name__)
             return self._show(Step.IDENTIFY, {"base": "backend_unavailable"})
         if len(matches) > 1:
@@ -139,7 +139,7 @@ class IdentifySteps(FlowBase):
             return self._show(Step.IDENTIFY_DOB, {"birth_date": error})
         try:
             patient = self._directory.get_patient(token.patient_id)
-        except Exception as exc:  # noqa: BLE001 - any back-end failure: "try again", no attempt used
+        except Exception as exc:
             log.warning("patient read failed (%s)", type(exc).__name__)
             return self._show(Step.IDENTIFY_DOB, {"base": "backend_unavailable"})
         if patient is None or patient.birth_date != birth:
@@ -156,7 +156,7 @@ class IdentifySteps(FlowBase):
         now = self._now()
         try:
             appointments = self._directory.appointments_on(patient.id, self._today())
-        except Exception as exc:  # noqa: BLE001 - the desk takes over, with what was entered
+        except Exception as exc:
             log.warning("checkin %s: appointment lookup failed (%s)", s.checkin_id, type(exc).__name__)
             return self._desk(DeskReason.BACKEND_UNAVAILABLE)
         s.candidates = rules.candidates(appointments, now, self._config)

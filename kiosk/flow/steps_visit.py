@@ -55,7 +55,7 @@ class VisitSteps(FlowBase):
             documents = list(self._directory.consents_due(s.patient, s.appointment)) if steps.consents else []
             simple = self._config.simple_forms
             forms = [Form.from_json(q, simple=simple) for q in questionnaires if isinstance(q, Mapping)]
-        except Exception as exc:  # noqa: BLE001 - the desk takes over, with what was entered
+        except Exception as exc:
             log.warning("checkin %s: visit data lookup failed (%s)", s.checkin_id, type(exc).__name__)
             return False
         for form in s.forms:
@@ -200,7 +200,7 @@ class VisitSteps(FlowBase):
         request = PaymentRequest(amount=s.amount, reference=s.checkin_id, description=description)
         try:
             result = self._terminal.charge(request)
-        except Exception as exc:  # noqa: BLE001 - a driver failure is a terminal error, never a crash
+        except Exception as exc:
             log.error("checkin %s: terminal failed (%s)", s.checkin_id, type(exc).__name__)
             return self._show(Step.PAYMENT, {"base": "terminal_error"})
         log.info("checkin %s: payment attempt %d -> %s", s.checkin_id, s.payment_attempt, result.status)

@@ -6,10 +6,11 @@ fields, so an accidental ``log.info("%s", patient)`` prints ids and states only 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 JSON = Mapping[str, Any]
 

@@ -6,7 +6,8 @@ import logging
 import queue
 import threading
 import traceback
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,12 @@ class FlowWorker:
     def busy(self) -> bool:
         return self._busy.is_set() or not self._jobs.empty()
 
-    def call(self, fn: Callable[[], T], on_done: Callable[[T], None], on_error: Callable[[BaseException], None] | None = None) -> None:
+    def call(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         self._jobs.put((fn, on_done, on_error))
 
     def _run(self) -> None:
@@ -41,13 +47,13 @@ class FlowWorker:
             try:
                 try:
                     result = fn()
-                except BaseException as exc:  # noqa: BLE001 - reported to the caller, never swallowed silently
+                except BaseException as exc:
                     log.error("flow call failed: %s at %s", type(exc).__name__, _where(exc))
                     if on_error is not None:
                         on_error(exc)
                     continue
                 on_done(result)
-            except BaseException as exc:  # noqa: BLE001 - a failing callback must not kill the worker
+            except BaseException as exc:
                 log.error("flow callback failed: %s at %s", type(exc).__name__, _where(exc))
             finally:
                 self._busy.clear()

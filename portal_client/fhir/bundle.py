@@ -83,9 +83,9 @@ def build_bundle(record: CheckinRecord) -> Json:
     entries.append(_encounter_entry(record, encounter_url))
     coverage, _ = coverage_entries(record, encounter_url)
     entries.extend(coverage)
-    for result, key in zip(record.responses, unique_keys([r.questionnaire_id for r in record.responses])):
+    for result, key in zip(record.responses, unique_keys([r.questionnaire_id for r in record.responses]), strict=True):
         entries.append(questionnaire_response_entry(record, result, key, encounter_url))
-    for signed, key in zip(record.consents, unique_keys([c.document.id for c in record.consents])):
+    for signed, key in zip(record.consents, unique_keys([c.document.id for c in record.consents]), strict=True):
         entries.append(consent_entry(record, signed, key))
     if record.payment is not None and record.payment.status is PaymentStatus.APPROVED:
         entries.append(_payment_entry(record, record.payment, encounter_url))

@@ -1,7 +1,8 @@
 """Forms and consents from one check-in → QuestionnaireResponse and Consent entries.
 
-QuestionnaireResponse: ``completed`` (``in-progress`` for a form left part-way at a desk hand-off), ``questionnaire`` = the canonical the flow rendered, nested items
-(a question's children go under its first answer, as R4 requires when an item has answers: qrs-1), typed
+QuestionnaireResponse: ``completed`` (``in-progress`` for a form left part-way at a desk hand-off),
+``questionnaire`` = the canonical the flow rendered, nested items (a question's children go under its first
+answer, as R4 requires when an item has answers: qrs-1), typed
 answers, identifier ``<checkin_id>:qr:<questionnaire id>``, conditional create.
 
 Consent: ``active``, scope ``consentscope#treatment``, category LOINC 59284-0, the patient as performer,
@@ -12,7 +13,8 @@ to), so the document is referenced from ``Consent.policy.uri`` — "the referenc
 are included in this consent scope": the practice's consent form is the policy the patient agreed to. The
 uri is ``ConsentDocument.url``: a reference such as ``DocumentReference/<id>`` (what ``read_mapping``
 gives; a new text version is a new DocumentReference) or a canonical url (``|version`` appended when
-known); without a url, ``<Type>/<id>`` of the resource it was read from. The attachment title repeats the document's title and version for people.
+known); without a url, ``<Type>/<id>`` of the resource it was read from. The attachment title repeats
+the document's title and version for people.
 """
 
 from __future__ import annotations

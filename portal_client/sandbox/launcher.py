@@ -8,6 +8,7 @@ which runs ``npm ci`` against the committed package-lock.json): nothing is downl
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -343,10 +344,8 @@ class Sandbox:
                 self._drainer = None
             for stream in (process.stdin, process.stdout):
                 if stream is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         stream.close()
-                    except OSError:
-                        pass
         if self._stderr_file is not None:
             self._stderr_file.close()
             self._stderr_file = None

@@ -288,7 +288,7 @@ def coverage(
     if plan:
         classes.append({"type": _concept(COVERAGE_CLASS_SYSTEM, "plan"), "value": plan, "name": plan})
     if rx:
-        for code, value in zip(("rxbin", "rxpcn", "rxgroup"), rx):
+        for code, value in zip(("rxbin", "rxpcn", "rxgroup"), rx, strict=False):
             classes.append({"type": _concept(COVERAGE_CLASS_SYSTEM, code), "value": value})
     cov: Json = {
         "resourceType": "Coverage",

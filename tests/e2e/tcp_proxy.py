@@ -6,6 +6,7 @@ open ones are torn down.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -69,8 +70,6 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()

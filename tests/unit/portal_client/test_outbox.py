@@ -193,7 +193,7 @@ def test_threads_put_and_drain_concurrently(tmp_path: Path) -> None:
         try:
             for i in range(per_writer):
                 outbox.put("checkin", f"w{w}-{i}", {"w": w, "i": i})
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     def drainer() -> None:
@@ -206,7 +206,7 @@ def test_threads_put_and_drain_concurrently(tmp_path: Path) -> None:
                     continue
                 delivered.append(row.checkin_id)
                 outbox.ack(row.id)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     drainers = [threading.Thread(target=drainer) for _ in range(2)]

@@ -61,8 +61,8 @@ def test_a_mapping_bug_keeps_the_record_as_a_dead_row(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     outbox = make(tmp_path)
-    bad = QuestionnaireResult("q", "http://x/q", "Q", (ResponseItem("age", "", (Answer(AnswerKind.INTEGER, "Chalmers"),)),),
-                              full_record().completed_at)  # fmt: skip
+    answer = Answer(AnswerKind.INTEGER, "Chalmers")
+    bad = QuestionnaireResult("q", "http://x/q", "Q", (ResponseItem("age", "", (answer,)),), full_record().completed_at)
     OutboxSink(outbox).submit(full_record(responses=(bad,)))
     (row,) = outbox.rows()
     assert row.kind == KIND_UNMAPPED and row.state is RowState.DEAD
