@@ -35,6 +35,10 @@ BACKENDS: dict[str, dict[str, str]] = {
     },
     "printer": {
         "simulated": "devices.printer.simulated:SimulatedPrinter",
+        "network": "devices.printer.network:NetworkPrinter",
+        "usb": "devices.printer.usb:UsbPrinter",
+        "serial": "devices.printer.serial_port:SerialPrinter",
+        "file": "devices.printer.file:FilePrinter",
     },
 }
 
@@ -49,6 +53,7 @@ EXTRAS: dict[str, str] = {
     "qrcode": "printer",
     "segno": "printer",
     "serial": "barcode",
+    "usb": "printer",  # pyusb (python-escpos[usb])
 }
 
 DISTRIBUTION = "open-checkin-kiosk"
