@@ -23,9 +23,13 @@ log = logging.getLogger(__name__)
 BACKENDS: dict[str, dict[str, str]] = {
     "camera": {
         "simulated": "devices.camera.simulated:SimulatedCamera",
+        "opencv": "devices.camera.opencv:OpenCVCamera",
     },
     "barcode": {
         "simulated": "devices.barcode.simulated:SimulatedBarcodeSource",
+        "camera": "devices.barcode.camera_source:CameraBarcodeSource",
+        "wedge": "devices.barcode.wedge:WedgeBarcodeSource",
+        "serial": "devices.barcode.serial_source:SerialBarcodeSource",
     },
     "smartcard": {
         "simulated": "devices.smartcard.simulated:SimulatedCardReader",

@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check every configured device and the back-end")
     p.add_argument("--config")
     p.set_defaults(func=cmd_doctor)
+
+    from kiosk.commands import scan  # kiosk decode, kiosk parse-id
+
+    scan.register(sub)
     return parser
 
 
