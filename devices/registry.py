@@ -36,6 +36,7 @@ BACKENDS: dict[str, dict[str, str]] = {
     },
     "payment": {
         "simulated": "devices.payment.simulated:SimulatedPaymentTerminal",
+        "stripe": "devices.payment.stripe_terminal:StripeTerminal",
     },
     "printer": {
         "simulated": "devices.printer.simulated:SimulatedPrinter",
