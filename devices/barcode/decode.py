@@ -172,13 +172,33 @@ def _merge(found: list[Decoded], new: Iterable[Decoded]) -> None:
             found.append(d)
 
 
-def _crop_variants(crop: Crop) -> list[tuple[str, Any, float]]:
-    """(stage, image, upscale factor): as cut, smoothed along the bars (noise), 1.5× (thin modules)."""
-    return [
-        ("region", crop.image, 1.0),
-        ("region-smoothed", cv2.blur(crop.image, (1, 5)), 1.0),
-        ("region-1.5x", cv2.resize(crop.image, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), 1.5),
-    ]
+#: ways to look at a region crop, cheapest first: as cut, smoothed along the bars (sensor noise), 1.5× (thin
+#: modules). Each is tried on every region before the next is computed.
+VARIANTS = ("region", "region-smoothed", "region-1.5x")
+
+
+def _variant(crop: Crop, stage: str) -> tuple[Any, float]:
+    """(image, upscale factor) of one VARIANTS entry."""
+    if stage == "region-smoothed":
+        return cv2.blur(crop.image, (1, 5)), 1.0
+    if stage == "region-1.5x":
+        return cv2.resize(crop.image, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), 1.5
+    return crop.image, 1.0
+
+
+def _read_regions(
+    gray: Any, small: Any, factor: float, formats: Sequence[str], offset: Point, max_regions: int
+) -> list[Decoded]:
+    crops = [upright_crop(gray, region, factor) for region in find_regions(small, max_regions=max_regions)]
+    for stage in VARIANTS:
+        for crop in crops:
+            image, up = _variant(crop, stage)
+            found = read_zxing(
+                image, formats, stage=stage, to_source=_affine(crop, up, offset), try_downscale=False, try_rotate=False
+            )
+            if found:
+                return found
+    return []
 
 
 def _shrink(gray: Any, width: int) -> tuple[Any, float]:
@@ -206,12 +226,9 @@ def decode_image(image: Any, formats: Sequence[str] = FORMATS, *, use_zbar: bool
     if found:
         return found
     small, factor = _shrink(gray, SMALL_WIDTH)
-    for region in find_regions(small):
-        crop = upright_crop(gray, region, factor)
-        for stage, variant, up in _crop_variants(crop):
-            found = read_zxing(variant, formats, stage=stage, to_source=_affine(crop, up), try_downscale=False)
-            if found:
-                return found
+    found = _read_regions(gray, small, factor, formats, (0, 0), 2)
+    if found:
+        return found
     return read_zbar(gray, formats, stage="zbar") if use_zbar else []
 
 
@@ -271,24 +288,19 @@ class FrameDecoder:
         small, factor = _shrink(gray, SMALL_WIDTH)
         if self._small_formats:
             found = read_zxing(
-                small, self._small_formats, stage="small", to_source=_scaled(factor, offset), try_downscale=False
+                small,
+                self._small_formats,
+                stage="small",
+                to_source=_scaled(factor, offset),
+                try_downscale=False,
+                try_rotate=False,  # an upright copy only: vertical Code 128 is found by the region step
             )
             if found:
                 return found
         if self._region_formats:
-            for region in find_regions(small, max_regions=self.max_regions):
-                crop = upright_crop(gray, region, factor)
-                for stage, variant, up in _crop_variants(crop):
-                    found = read_zxing(
-                        variant,
-                        self._region_formats,
-                        stage=stage,
-                        to_source=_affine(crop, up, offset),
-                        try_downscale=False,
-                        try_rotate=False,
-                    )
-                    if found:
-                        return found
+            found = _read_regions(gray, small, factor, self._region_formats, offset, self.max_regions)
+            if found:
+                return found
         if self.use_zbar:
             found = read_zbar(small, self.formats, stage="zbar", scale=factor, offset=offset)
             if found:
