@@ -33,6 +33,7 @@ BACKENDS: dict[str, dict[str, str]] = {
     },
     "smartcard": {
         "simulated": "devices.smartcard.simulated:SimulatedCardReader",
+        "pcsc": "devices.smartcard.pcsc:PcscCardReader",
     },
     "payment": {
         "simulated": "devices.payment.simulated:SimulatedPaymentTerminal",
