@@ -8,7 +8,8 @@ Options (``[devices.barcode]`` with ``backend = "camera"``):
 - ``max_rate``: frames decoded per second at most (default 15; the rest are skipped, never queued).
 - ``repeat_after``: seconds the same barcode must be out of view before it is delivered again (default 3:
   a card held in front of the camera is one scan).
-- ``use_zbar``: try pyzbar for QR / Code 128 when zxing-cpp finds nothing (default true).
+- ``use_zbar``: also try pyzbar for QR / Code 128 when zxing-cpp finds nothing (default false: measured no
+  better, see devices/barcode/decode.py).
 - ``camera``: a ``[devices.barcode.camera]`` table for a camera of its own (e.g. ``{backend = "opencv",
   source = 0}``). Without it the kiosk's camera is attached with :meth:`attach_camera` (one device, shared
   with the preview): frames are then decoded while someone else (the identify screen) runs the camera.
@@ -81,7 +82,7 @@ class CameraBarcodeSource:
             roi = (float(roi_raw[0]), float(roi_raw[1]), float(roi_raw[2]), float(roi_raw[3]))
         max_rate = opts.get_float("max_rate", 15.0, minimum=0.1, maximum=240.0)
         repeat_after = opts.get_float("repeat_after", 3.0, minimum=0.0, maximum=3600.0)
-        use_zbar = opts.get_bool("use_zbar", True)
+        use_zbar = opts.get_bool("use_zbar", False)
         has_camera, camera_options = opts.get_raw("camera")
         opts.finish()
         try:

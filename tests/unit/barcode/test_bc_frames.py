@@ -7,13 +7,14 @@ Level 4 (15° tilt, heavy blur and noise) is not asserted here: bench/barcode_de
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import zxingcpp
 
-from devices.barcode.decode import FrameDecoder, decode_image
+from devices.barcode.decode import FrameDecoder, decode_image, read_zbar
 from devices.barcode.samples import aamva_payload
 from devices.barcode.synthetic import FRAME_SIZE, render_card_frame, render_code_frame
 from kiosk.flow import aamva
@@ -93,3 +94,13 @@ def test_a_frame_without_barcodes_and_odd_inputs() -> None:
         decode_image(np.zeros((10, 10), np.float32))
     with pytest.raises(ValueError):
         FrameDecoder(["EAN13"])
+
+
+def test_the_zbar_fallback_reads_qr_and_code128_with_positions() -> None:
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "barcodes"
+    image = cv2.imread(str(fixtures / "code128" / "zxing-code128-2-01.png"), cv2.IMREAD_GRAYSCALE)
+    found = read_zbar(image, ["Code128"], stage="zbar", scale=2.0, offset=(10, 20))
+    expected = (fixtures / "code128" / "zxing-code128-2-01.txt").read_text(encoding="utf-8")
+    assert [(d.format, d.text, d.stage) for d in found] == [("Code128", expected, "zbar")]
+    assert all(x >= 10 and y >= 20 for x, y in found[0].position)
+    assert read_zbar(image, ["PDF417"], stage="zbar") == []  # zbar has no PDF417: not even asked
