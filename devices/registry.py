@@ -114,6 +114,21 @@ def create(kind: str, backend: str, options: Mapping[str, Any] | None = None) ->
     return device
 
 
+def check_options(kind: str, backend: str, options: Mapping[str, Any] | None = None) -> None:
+    """Validate a backend's options without opening anything (`kiosk config check`): the class must load,
+    and its ``check_options(options)`` (when it has one) must accept them. Raises DeviceSetupError."""
+    cls = backend_class(kind, backend)
+    check = getattr(cls, "check_options", None)
+    if check is None:
+        return
+    try:
+        check(dict(options or {}))
+    except DeviceSetupError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DeviceSetupError(f"{kind} backend {backend!r}: bad options: {exc}") from exc
+
+
 def _backends_of(kind: str) -> dict[str, str]:
     try:
         return BACKENDS[kind]

@@ -172,11 +172,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from kiosk.runtime.build import doctor_report
 
     rows = doctor_report(settings)
-    width = max(len(r[0]) for r in rows)
+    header = ("CHECK", "STATUS", "DETAIL")
+    width = max(len(r[0]) for r in [header, *rows])
+    print(f"{header[0].ljust(width)}  {header[1]:8}  {header[2]}")
     bad = 0
     for name, status, detail in rows:
         print(f"{name.ljust(width)}  {status:8}  {detail}")
-        bad += status not in ("ok", "disabled")
+        bad += status not in ("ok", "disabled")  # a fault, or degraded (paper low): someone should look
     return 1 if bad else 0
 
 

@@ -20,6 +20,8 @@ Subclasses implement :meth:`_connection` (an unopened python-escpos printer obje
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import threading
 import time
@@ -64,9 +66,27 @@ class CommonOptions:
     status_timeout: float = 1.0
 
 
+def known_profiles() -> list[str]:
+    """python-escpos's printer profiles, read from its capabilities.json (no import, no cache folder)."""
+    spec = importlib.util.find_spec("escpos")
+    if spec is None or spec.origin is None:
+        return []
+    try:
+        data = json.loads((Path(spec.origin).parent / "capabilities.json").read_text(encoding="utf-8"))
+        return sorted(data["profiles"])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 def common_options(opts: OptionReader, *, status_default: bool) -> CommonOptions:
     """Options every escpos backend takes: profile, timezone, cache_dir, status, timeout, status_timeout."""
     profile = opts.get_str("profile", DEFAULT_PROFILE)
+    profiles = known_profiles()
+    if profiles and profile not in profiles:
+        raise DeviceSetupError(
+            f"printer backend {opts.backend!r}: unknown escpos profile {profile!r}; known profiles: "
+            f"{', '.join(profiles)}"
+        )
     zone_name = opts.get_optional_str("timezone")
     cache_dir = opts.get_optional_path("cache_dir")
     status = opts.get_bool("status", status_default)

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 DEVICE_KINDS = ("camera", "barcode", "smartcard", "payment", "printer")
 # Kinds a tablet never has (DESIGN §1: no printer or payment device on waiting-room tablets).
 TABLET_WITHOUT = ("payment", "printer")
+# Printer backends built on python-escpos: they take the kiosk's escpos cache folder and the clinic's timezone.
+ESCPOS_PRINTERS = ("simulated", "network", "usb", "serial", "file")
 
 
 def _money(cents: int | None, currency: str) -> Money | None:
@@ -111,12 +113,13 @@ class Devices:
 
 def _device_options(settings: Settings, kind: str, section: DeviceSection) -> dict[str, Any]:
     options = section.options
-    if kind == "printer" and section.backend == "simulated":
+    if kind == "printer" and section.backend in ESCPOS_PRINTERS:
         # No out_dir by default: ticket previews carry "first name + initial" and stay in memory unless a
         # demo asks for files. The escpos capabilities cache lives in the kiosk's data folder.
         options.setdefault("cache_dir", str(settings.data_dir / "cache"))
         options.setdefault("timezone", settings.practice.timezone)
-    for key in ("out_dir", "cache_dir", "images", "path"):  # relative paths: against the config file's folder
+    # relative paths: against the config file's folder
+    for key in ("out_dir", "cache_dir", "images", "path", "api_key_file"):
         value = options.get(key)
         if isinstance(value, str) and value:
             options[key] = settings.resolve(Path(value))
@@ -152,10 +155,39 @@ def check_devices(settings: Settings) -> list[str]:
             continue
         section: DeviceSection = getattr(settings.devices, kind)
         try:
-            registry.backend_class(kind, section.backend)
+            registry.check_options(kind, section.backend, _device_options(settings, kind, section))
         except DeviceError as exc:
             problems.append(f"[devices.{kind}] backend = {section.backend!r}: {exc}")
     return problems
+
+
+def device_report(settings: Settings) -> list[tuple[str, str, str]]:
+    """`kiosk doctor`, devices: (name, status, detail) per kind. Each device is built and asked on its own,
+    so one that cannot load does not hide the others."""
+    rows: list[tuple[str, str, str]] = []
+    for kind in DEVICE_KINDS:
+        section: DeviceSection = getattr(settings.devices, kind)
+        if not _enabled(settings, kind):
+            rows.append((f"{kind} (-)", str(HealthStatus.DISABLED), ""))
+            continue
+        name = f"{kind} ({section.backend})"
+        try:
+            device: Any = registry.create(kind, section.backend, _device_options(settings, kind, section))
+        except DeviceError as exc:
+            rows.append((name, str(HealthStatus.FAULT), str(exc)))
+            continue
+        try:
+            health = device.health()
+            where = device.describe() if hasattr(device, "describe") else ""
+            detail = health.detail or health.last_error
+            rows.append((name, str(health.status), ": ".join(part for part in (where, detail) if part)))
+        except Exception as exc:
+            rows.append((name, str(HealthStatus.FAULT), f"health check failed: {type(exc).__name__}"))
+        finally:
+            stop = getattr(device, "stop", None)
+            if stop is not None:
+                stop()
+    return rows
 
 
 # -- back-end --------------------------------------------------------------------------------------------
@@ -280,16 +312,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
 
 def doctor_report(settings: Settings) -> list[tuple[str, str, str]]:
     """`kiosk doctor`: (name, status, detail) per device and for the back-end."""
-    rows: list[tuple[str, str, str]] = []
-    try:
-        devices = build_devices(settings)
-    except DeviceError as exc:
-        return [("devices", "fault", str(exc))]
-    try:
-        for h in devices.health():
-            rows.append((f"{h.kind} ({h.backend or '-'})", str(h.status), h.detail or h.last_error))
-    finally:
-        devices.stop()
+    rows = device_report(settings)
     from portal_client.client import FhirClient
     from portal_client.errors import BackendError
 
