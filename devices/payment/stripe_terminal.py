@@ -38,20 +38,15 @@ once, so the UI thread may call it. :meth:`health` and :meth:`status` make one o
 from __future__ import annotations
 
 import logging
-import os
-import stat
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from devices.errors import DeviceOperationError, DeviceSetupError, DeviceTimeout
+from devices.errors import DeviceOperationError, DeviceTimeout
 from devices.health import DeviceHealth, HealthStatus
-from devices.options import OptionReader
 from devices.payment.stripe_api import (
     JSON,
     StripeApiError,
@@ -60,34 +55,21 @@ from devices.payment.stripe_api import (
     StripeTimeout,
     StripeUnreachable,
 )
+from devices.payment.stripe_objects import (
+    MESSAGE_KEYS,
+    METADATA_KEY,
+    action_intent,
+    card_summary,
+    failure_status,
+    money,
+)
+from devices.payment.stripe_settings import StripeSettings, parse_options, read_key
 from kiosk.flow.types import Money, PaymentRequest, PaymentResult, PaymentStatus
 
 log = logging.getLogger(__name__)
 
-METADATA_KEY = "kiosk_reference"
-_KEYS = {
-    PaymentStatus.DECLINED: "card_declined",
-    PaymentStatus.CANCELLED: "payment_cancelled",
-    PaymentStatus.TIMEOUT: "terminal_timeout",
-    PaymentStatus.ERROR: "terminal_error",
-}
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class StripeSettings:
-    reader_id: str
-    api_key_file: Path | None
-    api_key_env: str
-    api_base: str
-    api_version: str
-    http_timeout: float
-    payment_timeout: float
-    poll_interval: float
-    customer_cancellation: bool
 
 
 class _Outcome(Exception):
@@ -131,33 +113,13 @@ class StripeTerminal:
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> StripeSettings:
         """Validate the options without reading the key or touching the network (`kiosk config check`)."""
-        opts = OptionReader("payment", cls.backend, options)
-        reader_id = opts.get_str("reader_id", "")
-        if not reader_id.startswith("tmr_"):
-            raise opts.error("reader_id", reader_id, "the reader's id from Stripe, starting with 'tmr_'")
-        settings = StripeSettings(
-            reader_id=reader_id,
-            api_key_file=opts.get_optional_path("api_key_file"),
-            api_key_env=opts.get_str("api_key_env", ""),
-            api_base=opts.get_str("api_base", "https://api.stripe.com"),
-            api_version=opts.get_str("api_version", ""),
-            http_timeout=opts.get_float("http_timeout", 10.0, minimum=0.05, maximum=120.0),
-            payment_timeout=opts.get_float("payment_timeout", 120.0, minimum=1.0, maximum=900.0),
-            poll_interval=opts.get_float("poll_interval", 1.0, minimum=0.001, maximum=30.0),
-            customer_cancellation=opts.get_bool("customer_cancellation", True),
-        )
-        if settings.api_key_file is None and not settings.api_key_env:
-            raise opts.error("api_key_file", None, "a file holding the secret API key (or set api_key_env)")
-        if not settings.api_base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise opts.error("api_base", settings.api_base, "an https:// URL")
-        opts.finish()
-        return settings
+        return parse_options(options)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> StripeTerminal:
         settings = cls.check_options(options)
         client = StripeClient(
-            _read_key(settings),
+            read_key(settings),
             base_url=settings.api_base,
             timeout=settings.http_timeout,
             api_version=settings.api_version,
@@ -287,10 +249,10 @@ class StripeTerminal:
         reader = self._api.get(self._reader_path)
         action = reader.get("action") or {}
         if action.get("status") == "in_progress":
-            if _action_intent(action) == intent["id"]:
+            if action_intent(action) == intent["id"]:
                 log.info("reader already processing the payment for %s: waiting for it", request.reference)
                 return
-            if _action_intent(action) in self._intents.get(request.reference, ()):
+            if action_intent(action) in self._intents.get(request.reference, ()):
                 # An earlier attempt of this check-in (another amount) still waits on the reader: end it.
                 self._api.post(f"{self._reader_path}/cancel_action")
         if reader.get("status") == "offline":
@@ -322,7 +284,7 @@ class StripeTerminal:
                          self._payment_timeout)
                 return self._stop_action(intent_id, request, PaymentStatus.TIMEOUT)
             action = self._api.get(self._reader_path).get("action")
-            if not action or _action_intent(action) != intent_id:
+            if not action or action_intent(action) != intent_id:
                 # Cleared or replaced (someone cancelled on the dashboard, the reader restarted).
                 return self._settle(intent_id, request, PaymentStatus.CANCELLED)
             status = action.get("status")
@@ -335,15 +297,10 @@ class StripeTerminal:
     def _failed_action(self, intent_id: str, request: PaymentRequest, code: str) -> PaymentResult:
         intent = self._intent(intent_id)
         self._stop_if_approved(intent, request)
-        error = intent.get("last_payment_error") or {}
-        if "cancel" in code:
-            return self._fail(request, PaymentStatus.CANCELLED)
-        if "timeout" in code or "timed_out" in code:
-            return self._fail(request, PaymentStatus.TIMEOUT)
-        if code in _DECLINES or error.get("type") == "card_error":
-            return self._fail(request, PaymentStatus.DECLINED)
-        log.warning("reader action failed for %s: %s", request.reference, code or "no code")
-        return self._fail(request, PaymentStatus.ERROR)
+        status = failure_status(code, intent)
+        if status is PaymentStatus.ERROR:
+            log.warning("reader action failed for %s: %s", request.reference, code or "no code")
+        return self._fail(request, status)
 
     def _stop_action(self, intent_id: str, request: PaymentRequest, otherwise: PaymentStatus) -> PaymentResult:
         try:
@@ -368,21 +325,15 @@ class StripeTerminal:
             raise _Outcome(self._approved(intent, request.reference))
 
     def _approved(self, intent: JSON, reference: str) -> PaymentResult:
-        charge = intent.get("latest_charge")
-        details: Mapping[str, Any] = {}
-        if isinstance(charge, Mapping):
-            method = charge.get("payment_method_details") or {}
-            details = method.get("card_present") or method.get("interac_present") or {}
-        receipt = details.get("receipt") or {}
-        auth = receipt.get("authorization_code") or (charge or {}).get("authorization_code") or ""
+        card = card_summary(intent)
         return PaymentResult(
             status=PaymentStatus.APPROVED,
-            amount=_money(intent),
+            amount=money(intent),
             reference=reference,
             processor_reference=str(intent["id"]),
-            brand=str(details.get("brand") or "").upper(),
-            last4=str(details.get("last4") or "")[-4:],
-            auth_code=str(auth),
+            brand=card.brand,
+            last4=card.last4,
+            auth_code=card.auth_code,
             at=self._clock(),
         )
 
@@ -393,9 +344,9 @@ class StripeTerminal:
                 intent = self._intent(str(intent["id"]))
             return self._approved(intent, reference)
         if status == "canceled":
-            return self._result(reference, _money(intent), PaymentStatus.CANCELLED)
+            return self._result(reference, money(intent), PaymentStatus.CANCELLED)
         if status == "requires_payment_method" and intent.get("last_payment_error"):
-            return self._result(reference, _money(intent), PaymentStatus.DECLINED)
+            return self._result(reference, money(intent), PaymentStatus.DECLINED)
         return None  # not charged (yet)
 
     def _fail(self, request: PaymentRequest, status: PaymentStatus, key: str = "") -> PaymentResult:
@@ -403,7 +354,7 @@ class StripeTerminal:
 
     def _result(self, reference: str, amount: Money, status: PaymentStatus, key: str = "") -> PaymentResult:
         return PaymentResult(status=status, amount=amount, reference=reference,
-                             message_key=key or _KEYS[status], at=self._clock())
+                             message_key=key or MESSAGE_KEYS[status], at=self._clock())
 
     # -- reading ------------------------------------------------------------------------------------------
     def _intent(self, intent_id: str) -> JSON:
@@ -424,42 +375,3 @@ class StripeTerminal:
         with self._state:
             self._intents[reference] = [str(i["id"]) for i in intents]
         return intents
-
-
-_DECLINES = frozenset(
-    {"card_declined", "expired_card", "incorrect_pin", "insufficient_funds", "card_not_supported",
-     "do_not_honor", "generic_decline", "pin_try_exceeded", "offline_pin_required", "online_or_offline_pin_required",
-     "lost_card", "stolen_card", "processing_error", "call_issuer"}
-)
-
-
-def _action_intent(action: Mapping[str, Any]) -> str:
-    process = action.get("process_payment_intent") or {}
-    return str(process.get("payment_intent") or "")
-
-
-def _money(intent: Mapping[str, Any]) -> Money:
-    return Money(int(intent.get("amount") or 0), str(intent.get("currency") or "usd").upper())
-
-
-def _read_key(settings: StripeSettings) -> str:
-    if settings.api_key_env and os.environ.get(settings.api_key_env):
-        return os.environ[settings.api_key_env].strip()
-    path = settings.api_key_file
-    if path is None:
-        raise DeviceSetupError(
-            f"payment backend 'stripe': environment variable {settings.api_key_env!r} is not set"
-        )
-    try:
-        mode = path.stat().st_mode
-        key = path.read_text().strip()
-    except OSError as exc:
-        raise DeviceSetupError(f"payment backend 'stripe': cannot read api_key_file {str(path)!r}: "
-                               f"{type(exc).__name__}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise DeviceSetupError(
-            f"payment backend 'stripe': api_key_file {str(path)!r} is readable by others; chmod 600 it"
-        )
-    if not key:
-        raise DeviceSetupError(f"payment backend 'stripe': api_key_file {str(path)!r} is empty")
-    return key
