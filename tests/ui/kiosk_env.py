@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from kiosk.settings import DEFAULT_CONFIG, load_settings
-from kiosk.ui.demo_script import Walker, mount_app
+from kiosk.ui.walker import Walker, mount_app
 
 log = logging.getLogger(__name__)
 

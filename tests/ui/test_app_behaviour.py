@@ -13,8 +13,8 @@ import pytest
 from kiosk_env import find_text, runtime_for, walker_for
 
 from devices.barcode.samples import aamva_payload
-from kiosk.ui.demo_script import Walker
 from kiosk.ui.i18n_kv import tr
+from kiosk.ui.walker import Walker
 from portal_client.sandbox.seed import DEMO_RETURNING
 
 pytestmark = [pytest.mark.ui, pytest.mark.sandbox]
