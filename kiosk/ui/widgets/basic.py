@@ -118,7 +118,7 @@ class LargeTextToggle(ToggleButtonBehavior, HeaderButton):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        theme.fbind("large_text", self._sync)
+        theme.bind(large_text=self._sync)  # weak (bind, not fbind): a global must not keep widgets alive
         self._sync()
 
     def _sync(self, *_args: Any) -> None:
@@ -139,7 +139,7 @@ class ChoiceButton(ToggleButtonBehavior, KioskButton):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        tr.fbind("lang", self._translate)
+        tr.bind(lang=self._translate)  # weak (bind, not fbind)
         self.fbind("msgid", self._translate)
         self._translate()
 

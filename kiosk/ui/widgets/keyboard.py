@@ -76,7 +76,7 @@ class OnScreenKeyboard(BoxLayout):
         for name in ("layout", "digits"):
             self.fbind(name, self._build)
         self.fbind("shift", self._relabel)
-        focus_tracker.fbind("current", self._follow)
+        focus_tracker.bind(current=self._follow)  # weak (bind, not fbind): keyboards die with their screen
         self._build()
         self._follow()
 

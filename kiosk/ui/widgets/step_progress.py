@@ -24,7 +24,7 @@ class StepProgress(BoxLayout):
         super().__init__(**kwargs)
         for name in ("count", "index"):
             self.fbind(name, self._redraw)
-        theme.fbind("scale", self._redraw)
+        theme.bind(scale=self._redraw)  # weak (bind, not fbind)
 
     @property
     def segments(self) -> list[str]:

@@ -66,8 +66,20 @@ class KioskTextInput(TextInput):
         kwargs.setdefault("use_handles", False)
         kwargs.setdefault("write_tab", False)
         kwargs.setdefault("multiline", False)
+        self._viewport_args: tuple[int, int] = (0, 0)
+        self._viewport_ev = Clock.create_trigger(self._adjust_viewport_now, -1)
         super().__init__(**kwargs)
         self._window_bound = False
+
+    # Kivy's TextInput._adjust_viewport is decorated with kivy.clock.triggered, which keeps the arguments
+    # of the last call (``self`` included) in one closure shared by every TextInput: the last field that
+    # moved its cursor, with its screen, would never be freed. Here the trigger is per field.
+    def _adjust_viewport(self, cc: int, cr: int) -> None:
+        self._viewport_args = (cc, cr)
+        self._viewport_ev()
+
+    def _adjust_viewport_now(self, _dt: float) -> None:
+        TextInput._adjust_viewport.__wrapped__(self, *self._viewport_args)
 
     # -- focus: exclusive, no OS keyboard ------------------------------------------------------------
     def _on_focus(self, instance: Any, value: bool, *largs: Any) -> None:
