@@ -65,9 +65,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    from kiosk.runtime.backend import check_backend
     from kiosk.runtime.build import check_devices
 
-    problems = check_devices(settings)
+    problems = check_devices(settings) + check_backend(settings)
     for problem in problems:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if problems:
@@ -99,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     settings = _load(args.config)
-    from kiosk.runtime.build import build_backend
+    from kiosk.runtime.backend import build_backend
 
     backend = build_backend(settings)
     try:

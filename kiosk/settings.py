@@ -154,10 +154,21 @@ class IdentifySection(_Section):
     reminder_max_age_days: int = Field(default=14, ge=1, le=365)
 
 
+class SmartSection(_Section):
+    """SMART Backend Services: the kiosk signs a JWT with its own key and gets an access token."""
+
+    client_id: str = ""
+    private_key_file: Path | None = None  # PEM, unencrypted, mode 0600 (RSA for RS384, EC P-384 for ES384)
+    algorithm: Literal["RS384", "ES384"] = "RS384"
+    key_id: str = ""  # the "kid" registered with the public key; "" = the key's RFC 7638 thumbprint
+    scope: str = ""  # "" = what the kiosk reads and writes (portal_client.auth.DEFAULT_SCOPE)
+    token_endpoint: str = Field(default="", pattern=r"^(https?://\S+)?$")  # "" = discovered from base_url
+
+
 class BackendSection(_Section):
     base_url: str = Field(default="http://127.0.0.1:8103/fhir/R4", pattern=r"^https?://\S+$")
     timeout_s: float = Field(default=10.0, gt=0, le=120)
-    auth: Literal["none", "bearer"] = "none"
+    auth: Literal["none", "bearer", "smart"] = "none"
     token_file: Path | None = None
     token_env: str = ""
     verify_tls: bool = True
@@ -167,11 +178,16 @@ class BackendSection(_Section):
     # Some servers cap transaction size (Medplum: 8 entries when a conditional create is inside); a larger
     # check-in then goes out as consecutive, individually idempotent transactions. 0 = no cap.
     max_transaction_entries: int = Field(default=8, ge=0, le=1000)
+    smart: SmartSection = Field(default_factory=SmartSection)
 
     @model_validator(mode="after")
     def _token_source(self) -> BackendSection:
         if self.auth == "bearer" and not (self.token_file or self.token_env):
             raise ValueError('auth = "bearer" needs token_file or token_env')
+        if self.auth == "smart" and not (self.smart.client_id and self.smart.private_key_file):
+            raise ValueError('auth = "smart" needs [backend.smart] client_id and private_key_file')
+        if self.client_key_file and not self.client_cert_file:
+            raise ValueError("client_key_file needs client_cert_file (the client certificate for mutual TLS)")
         return self
 
 
@@ -184,6 +200,20 @@ class SyncSection(_Section):
     enabled: bool = True
     idle_poll_s: float = Field(default=5.0, gt=0, le=3600)
     max_backoff_s: float = Field(default=300.0, gt=0, le=86400)
+
+
+class OfflineSection(_Section):
+    """Today's schedule kept on the kiosk (encrypted, purged at the end of the day) for back-end outages."""
+
+    prefetch: bool = False
+    refresh_minutes: int = Field(default=30, ge=1, le=720)
+
+
+class HeartbeatSection(_Section):
+    """The kiosk's own Device resource on the back-end (status, devices, outbox), for the monitor view."""
+
+    enabled: bool = True
+    interval_s: float = Field(default=60.0, ge=5, le=3600)
 
 
 class UiSection(_Section):
@@ -230,6 +260,8 @@ class Settings(_Section):
     backend: BackendSection = Field(default_factory=BackendSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     sync: SyncSection = Field(default_factory=SyncSection)
+    offline: OfflineSection = Field(default_factory=OfflineSection)
+    heartbeat: HeartbeatSection = Field(default_factory=HeartbeatSection)
     ui: UiSection = Field(default_factory=UiSection)
     devices: DevicesSection = Field(default_factory=DevicesSection)
     # Where the file was loaded from: relative paths resolve against its folder.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -66,8 +67,8 @@ class FhirClient:
         auth: httpx.Auth | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        cert: str | tuple[str, str] | None = None,  # deprecated by httpx: use auth.tls_context() as verify
         user_agent: str = "open-checkin-kiosk",
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"

@@ -50,6 +50,17 @@ def make_payload(bundle: Mapping[str, Any], patient_changes: Mapping[str, Any] |
     }
 
 
+def arrived_appointments(payload: Mapping[str, Any]) -> set[str]:
+    """Ids of the Appointments this payload still has to mark ``arrived`` (its PUT entries)."""
+    out: set[str] = set()
+    for entry in _entries(payload):
+        request, resource = entry.get("request") or {}, entry.get("resource") or {}
+        url = str(request.get("url", ""))
+        if request.get("method") == "PUT" and url.startswith("Appointment/") and resource.get("status") == "arrived":
+            out.add(url.split("/", 1)[1])
+    return out
+
+
 class UndeliverablePayload(BackendRejected):
     """The row holds no Bundle (e.g. a record the mapping could not translate): it stays dead for staff."""
 

@@ -100,7 +100,7 @@ class FhirDirectory:
         resource = self._read("Appointment", appointment_id)
         if resource is None:
             return None
-        names = self._resolve_names(rm.appointment_references(resource))
+        names = self.resolve_names(rm.appointment_references(resource))
         return _mapped(rm.appointment, resource, names)
 
     def appointments_on(self, patient_id: str, day: date) -> Sequence[Appointment]:
@@ -115,7 +115,7 @@ class FhirDirectory:
         }
         resources = list(self.client.search_all("Appointment", params, limit=self.page_size))
         refs = [key for resource in resources for key in rm.appointment_references(resource)]
-        names = self._resolve_names(refs)
+        names = self.resolve_names(refs)
         out = []
         for resource in resources:
             appt = _mapped(rm.appointment, resource, names)
@@ -152,7 +152,7 @@ class FhirDirectory:
         for resource in sorted(candidates, key=rank):
             payer = rm.payer_reference(resource)
             has_display = bool(((resource.get("payor") or [{}])[0]).get("display"))
-            names = self._resolve_names([payer] if payer and not has_display else [])
+            names = self.resolve_names([payer] if payer and not has_display else [])
             info = _mapped(rm.coverage, resource, names)
             if info is not None:
                 return info
@@ -225,7 +225,7 @@ class FhirDirectory:
         except NotFound:
             return None
 
-    def _resolve_names(self, keys: Iterable[str]) -> dict[str, str]:
+    def resolve_names(self, keys: Iterable[str]) -> dict[str, str]:
         """Display names of Practitioner/Location/Organization references: one ``_id`` search per type."""
         wanted = set(keys)
         missing: dict[str, set[str]] = {}

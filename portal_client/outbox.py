@@ -368,6 +368,21 @@ class Outbox:
             ).fetchone()
         return _dt(rec[0]) if rec and rec[0] is not None else None
 
+    def row_ids(self, *states: RowState) -> list[int]:
+        """Ids of the rows in these states (all rows when none is given), oldest first. Nothing decrypted."""
+        where = f" WHERE state IN ({','.join('?' * len(states))})" if states else ""
+        with self._lock:
+            recs = self._conn.execute(
+                "SELECT id FROM outbox" + where + " ORDER BY id", tuple(str(s) for s in states)
+            ).fetchall()
+        return [int(r[0]) for r in recs]
+
+    def get(self, row_id: int) -> OutboxRow | None:
+        """One row, decrypted (None when it is gone). Raises ``CryptoError`` when it cannot be opened."""
+        with self._lock:
+            rec = self._conn.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchone()
+        return self._row(rec, with_outcome=True) if rec is not None else None
+
     def rows(self, state: RowState | None = None) -> Iterator[OutboxRow]:
         """Every row (decrypted), oldest first; dead rows with their OperationOutcome."""
         with self._lock:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from kiosk.flow.config import FlowConfig, StepSwitches
 from kiosk.flow.machine import CheckinFlow
 from kiosk.flow.ports import Clock
 from kiosk.flow.types import Money
+from kiosk.runtime.backend import Backend, build_backend, build_client, build_heartbeat
 from kiosk.runtime.clock import SystemClock
 from kiosk.runtime.queue_numbers import FileQueueNumbers
 from kiosk.runtime.worker import FlowWorker
@@ -190,63 +190,6 @@ def device_report(settings: Settings) -> list[tuple[str, str, str]]:
     return rows
 
 
-# -- back-end --------------------------------------------------------------------------------------------
-@dataclass
-class Backend:
-    client: Any
-    directory: Any
-    outbox: Any
-    sink: Any
-    sync: Any
-
-    def close(self) -> None:
-        stop = getattr(self.sync, "stop", None)
-        if stop:
-            stop()
-        for obj in (self.outbox, self.client):
-            close = getattr(obj, "close", None)
-            if close:
-                close()
-
-
-def build_backend(settings: Settings) -> Backend:
-    import httpx
-
-    from portal_client.client import FhirClient
-    from portal_client.directory import FhirDirectory
-    from portal_client.outbox import open_outbox
-    from portal_client.sink import OutboxSink
-    from portal_client.sync import SyncWorker
-
-    b = settings.backend
-    auth: httpx.Auth | None = None
-    if b.auth == "bearer":
-        token = settings.bearer_token()
-
-        class _Bearer(httpx.Auth):
-            def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-                request.headers["Authorization"] = f"Bearer {token}"
-                yield request
-
-        auth = _Bearer()
-    cert: Any = None
-    if b.client_cert_file:
-        cert = (str(settings.resolve(b.client_cert_file)),
-                str(settings.resolve(b.client_key_file)) if b.client_key_file else None)
-        cert = cert if cert[1] else cert[0]
-    verify: bool | str = str(settings.resolve(b.ca_file)) if b.ca_file else b.verify_tls
-    client = FhirClient(b.base_url, auth=auth, timeout=b.timeout_s, verify=verify, cert=cert)
-    tz = ZoneInfo(settings.practice.timezone)
-    directory = FhirDirectory(client, tz=tz)
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    outbox = open_outbox(settings.data_dir, settings.outbox_key_path,
-                         dead_retention=timedelta(days=settings.outbox.dead_retention_days))
-    sync = SyncWorker(outbox, client, idle_poll=settings.sync.idle_poll_s, max_delay=settings.sync.max_backoff_s,
-                      max_entries=settings.backend.max_transaction_entries or None)
-    sink = OutboxSink(outbox, on_stored=sync.wake)
-    return Backend(client=client, directory=directory, outbox=outbox, sink=sink, sync=sync)
-
-
 # -- the whole kiosk -------------------------------------------------------------------------------------
 @dataclass
 class Runtime:
@@ -271,14 +214,17 @@ class Runtime:
     def sync(self) -> Any:
         return self.backend.sync
 
+    @property
+    def heartbeat(self) -> Any:
+        return self.backend.heartbeat
+
     def start(self) -> None:
         if self.started:
             return
         self.started = True
         # The camera is not started here: the screen that shows a preview starts and stops it, so an idle
-        # kiosk holds no frames and burns no CPU.
-        if self.settings.sync.enabled:
-            self.sync.start()
+        # kiosk holds no frames and burns no CPU. The back-end's workers: offline-day prefetch, sync, heartbeat.
+        self.backend.start(self.settings)
 
     def stop(self) -> None:
         self.worker.stop()
@@ -293,9 +239,10 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """The kiosk's object graph. ``clock`` replaces the system clock (tests pin the practice's "now")."""
     devices = build_devices(settings)
-    backend = build_backend(settings)
     config = flow_config(settings)
     clock = clock or SystemClock(config.timezone)
+    backend = build_backend(settings, clock=clock)
+    backend.heartbeat = build_heartbeat(settings, backend, devices, clock)
     queue = FileQueueNumbers(settings.data_dir / "queue-numbers.json", prefix=settings.kiosk.queue_prefix)
     flow = CheckinFlow(
         config,
@@ -313,13 +260,19 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
 def doctor_report(settings: Settings) -> list[tuple[str, str, str]]:
     """`kiosk doctor`: (name, status, detail) per device and for the back-end."""
     rows = device_report(settings)
-    from portal_client.client import FhirClient
     from portal_client.errors import BackendError
 
-    with FhirClient(settings.backend.base_url, timeout=min(settings.backend.timeout_s, 5.0)) as client:
-        try:
-            client.search("Patient", {"_count": 0})
-            rows.append(("back-end", "ok", settings.backend.base_url))
-        except BackendError as exc:
-            rows.append(("back-end", "fault", f"{settings.backend.base_url}: {exc}"))
+    try:
+        client, auth = build_client(settings, timeout=min(settings.backend.timeout_s, 5.0))
+    except BackendError as exc:
+        return [*rows, ("back-end", "fault", f"{settings.backend.base_url}: {exc}")]
+    try:
+        client.search("Patient", {"_count": 0})
+        rows.append(("back-end", "ok", settings.backend.base_url))
+    except BackendError as exc:
+        rows.append(("back-end", "fault", f"{settings.backend.base_url}: {exc}"))
+    finally:
+        client.close()
+        if auth is not None and hasattr(auth, "close"):
+            auth.close()
     return rows

@@ -150,7 +150,10 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 class Sandbox:
-    """One FHIR sandbox server process. ``with Sandbox() as sb: sb.base_url``."""
+    """One FHIR sandbox server process. ``with Sandbox() as sb: sb.base_url``.
+
+    ``auth_config``: a JSON file of SMART Backend Services clients (see auth.mjs); the FHIR routes then
+    need a bearer token from ``<root>/auth/token``. Test hooks (faults, token revocation): ``admin.py``."""
 
     def __init__(
         self,
@@ -161,6 +164,7 @@ class Sandbox:
         startup_timeout: float = STARTUP_TIMEOUT,
         verbose: bool = False,
         sandbox_dir: Path = SANDBOX_DIR,
+        auth_config: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -168,6 +172,7 @@ class Sandbox:
         self.startup_timeout = startup_timeout
         self.verbose = verbose
         self.sandbox_dir = sandbox_dir
+        self.auth_config = auth_config  # SMART Backend Services clients (auth.mjs); None = no auth
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr_path: Path | None = None
         self._stderr_file: IO[bytes] | None = None
@@ -221,6 +226,8 @@ class Sandbox:
             self.base_path,
             "--exit-on-stdin-close",  # the server ends with us, even if we are killed
         ]
+        if self.auth_config is not None:
+            command += ["--auth-config", str(self.auth_config)]
         if self.verbose:
             command.append("--verbose")
         started = time.monotonic()

@@ -327,8 +327,11 @@ def _practice(published: date) -> list[dict[str, Any]]:
     return resources
 
 
-def seed(base_url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ) -> SeedInfo:
-    """Write the demo practice through the FHIR API; ``now`` defaults to the wall clock in ``tz``."""
+def seed(
+    base_url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ, auth: httpx.Auth | None = None
+) -> SeedInfo:
+    """Write the demo practice through the FHIR API; ``now`` defaults to the wall clock in ``tz``.
+    ``auth``: for a sandbox started with ``--auth-config``."""
     now = (now.astimezone(tz) if now is not None else datetime.now(tz)).replace(second=0, microsecond=0)
     practice = _practice(published=date(2025, 1, 1))
     phq9 = next(x for x in practice if x["id"] == QUESTIONNAIRE_PHQ9)
@@ -358,7 +361,7 @@ def seed(base_url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ)
         ),
     ]
     versions: dict[str, str] = {}
-    with httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=30.0) as http:
+    with httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=30.0, auth=auth) as http:
         for batch in (
             practice,
             _patients() + list(coverages.values()) + list(appointments.values()) + history,

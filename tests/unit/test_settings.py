@@ -90,3 +90,68 @@ def test_cli_config_check_reports_bad_file(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert f"{path}: [ui] window_width = 'wide': expected a whole number" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[backend]\nauth = "smart"\n', 'auth = "smart" needs [backend.smart] client_id and private_key_file'),
+        ('[backend.smart]\nalgorithm = "HS256"\n', "[backend.smart] algorithm = 'HS256': expected 'RS384' or 'ES384'"),
+        ('[backend.smart]\ntoken_endpoint = "ftp://x"\n', "[backend.smart] token_endpoint = 'ftp://x': expected text"),
+        ('[backend]\nclient_key_file = "kiosk.key"\n', "client_key_file needs client_cert_file"),
+        ('[backend]\nauth = "oauth"\n', "[backend] auth = 'oauth': expected 'none', 'bearer' or 'smart'"),
+        ("[offline]\nrefresh_minutes = 0\n", "[offline] refresh_minutes = 0: expected a value greater than or equal"),
+        ("[offline]\nprefetch = 3\n", "[offline] prefetch = 3: expected true or false"),
+        ("[heartbeat]\ninterval_s = 1\n", "[heartbeat] interval_s = 1: expected a value greater than or equal to 5"),
+    ],
+)
+def test_back_end_offline_and_heartbeat_keys(tmp_path: Path, toml: str, expected: str) -> None:
+    path = _write(tmp_path, toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(err.value).startswith(str(path) + ": ") and expected in str(err.value)
+
+
+def test_new_sections_default_off_or_every_minute() -> None:
+    s = load_settings(DEFAULT_CONFIG)
+    assert s.offline.prefetch is False and s.offline.refresh_minutes == 30
+    assert s.heartbeat.enabled and s.heartbeat.interval_s == 60
+    assert s.backend.auth == "none" and s.backend.smart.algorithm == "RS384" and not s.backend.smart.client_id
+
+
+def _smart_file(tmp_path: Path, key_mode: int | None) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if key_mode is not None:
+        key = ec.generate_private_key(ec.SECP384R1())
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())  # fmt: skip
+        (tmp_path / "smart.pem").write_bytes(pem)
+        (tmp_path / "smart.pem").chmod(key_mode)
+    return _write(
+        tmp_path,
+        '[backend]\nauth = "smart"\n[backend.smart]\nclient_id = "lobby-1"\nprivate_key_file = "smart.pem"\n'
+        'algorithm = "ES384"\n',
+    )
+
+
+@pytest.mark.parametrize(
+    ("key_mode", "code", "expected"),
+    [
+        (0o600, 0, "OK (kiosk kiosk-1"),
+        (0o644, 2, "[backend.smart] private_key_file = 'smart.pem': private key"),
+        (None, 2, "[backend.smart] private_key_file = 'smart.pem': private key"),
+    ],
+)
+def test_cli_config_check_tries_the_smart_key(tmp_path: Path, key_mode: int | None, code: int, expected: str) -> None:
+    path = _smart_file(tmp_path, key_mode)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "config", "check", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == code, proc.stderr
+    assert expected in proc.stdout + proc.stderr
+    if key_mode == 0o644:
+        assert "chmod 600" in proc.stderr
+    if key_mode is None:
+        assert "cannot read it" in proc.stderr
