@@ -96,20 +96,40 @@ def load_or_create_key(path: Path, *, create: bool = True) -> bytes:
 
 
 def _create_key(path: Path) -> bytes:
+    """Write the key to a private temporary file, then link it into place: a crash (power cut, SIGKILL)
+    never leaves an empty or half-written key file behind, and two processes starting at once agree."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return load_or_create_key(path, create=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)  # regardless of the umask
         os.write(fd, base64.b64encode(key) + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(tmp, path)  # atomic; fails if another process created it first
+    except FileExistsError:
+        return load_or_create_key(path, create=False)  # theirs
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
     log.info("created a new outbox key file")
     return key
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def ensure_outside(key_path: str | os.PathLike[str], data_dir: str | os.PathLike[str]) -> None:

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 
 from kiosk.flow.ports import Clock
 
+from .client import FhirClient
 from .crypto import CryptoError, SealedBox
 from .directory import FhirDirectory
 from .errors import BackendError
@@ -104,9 +105,29 @@ def _patient_ids(appointments: Iterable[Mapping[str, Any]]) -> list[str]:
     return ids
 
 
+class _Memo:
+    """The client for one prefetch: identical searches (the forms of a visit type, the consent templates)
+    are asked once, not once per appointment."""
+
+    def __init__(self, client: FhirClient) -> None:
+        self._client = client
+        self._seen: dict[str, list[Json]] = {}
+
+    def search_all(self, resource_type: str, params: Mapping[str, Any], limit: int = 500) -> Iterator[Json]:
+        key = json.dumps([resource_type, params, limit], sort_keys=True, default=str)
+        if key not in self._seen:
+            self._seen[key] = list(self._client.search_all(resource_type, params, limit=limit))
+        return iter(self._seen[key])
+
+    def read(self, resource_type: str, resource_id: str) -> Json:
+        return self._client.read(resource_type, resource_id)
+
+
 def prefetch(directory: FhirDirectory, day: date, *, now: datetime, chunk: int = 50) -> Snapshot:
     """Read the day through the live directory. Raises ``BackendError`` when the back-end fails meanwhile."""
     client, tz = directory.client, directory.tz
+    directory = FhirDirectory(_Memo(client), tz=tz, language=directory.language,  # type: ignore[arg-type]
+                              default_renewal=directory.default_renewal, page_size=directory.page_size)  # fmt: skip
     start = datetime.combine(day, time.min, tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tz)
     params = {"date": [f"ge{start.isoformat()}", f"lt{end.isoformat()}"], "_count": "500", "_sort": "date"}

@@ -39,6 +39,10 @@ class Backend:
             self.heartbeat.start()
 
     def close(self) -> None:
+        heartbeat = self.heartbeat
+        if heartbeat is not None and heartbeat.running:
+            # A clean stop says so (Device status "inactive"), if the back-end was answering.
+            heartbeat.stop(farewell=heartbeat.beats > 0 and heartbeat.last_error is None)
         for worker in (self.heartbeat, self.day_cache, self.sync):
             stop = getattr(worker, "stop", None)
             if stop:
@@ -182,8 +186,8 @@ def build_heartbeat(settings: Settings, backend: Backend, devices: Devices, cloc
         return [ComponentHealth(h.kind, str(h.status), h.detail or h.last_error) for h in devices.health()]
 
     def figures() -> SyncFigures:
-        state = sync.state
-        return SyncFigures(state.depth, state.dead, state.last_success, state.last_error)
+        counts, state = backend.outbox.counts(), sync.state  # counts: also rows stored since the last pass
+        return SyncFigures(counts.depth, counts.dead, state.last_success, state.last_error)
 
     def contact(ok: bool, error_key: str | None) -> None:
         was_online = sync.state.online

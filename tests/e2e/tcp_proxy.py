@@ -52,6 +52,8 @@ class TcpProxy:
             except OSError:
                 _close(client)
                 continue
+            for sock in (client, upstream):  # no Nagle: small HTTP writes would wait ~40 ms for delayed ACKs
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):

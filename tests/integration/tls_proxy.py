@@ -50,6 +50,8 @@ class TlsProxy:
             _close(tls)
             return
         upstream.settimeout(None)
+        for sock in (tls, upstream):  # no Nagle: small writes would wait for delayed ACKs
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         threading.Thread(target=_pump, args=(upstream, tls), daemon=True).start()
         _pump(tls, upstream)
 

@@ -97,3 +97,19 @@ def test_key_must_live_outside_the_data_folder(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError, match="outside"):
         ensure_outside(data / "sub" / "outbox.key", data)
     ensure_outside(tmp_path / "etc" / "outbox.key", data)
+
+
+def test_key_creation_is_atomic_and_racers_agree(tmp_path: Path) -> None:
+    import threading
+
+    from portal_client.crypto import load_or_create_key
+
+    path = tmp_path / "keys" / "outbox.key"
+    keys: list[bytes] = []
+    threads = [threading.Thread(target=lambda: keys.append(load_or_create_key(path))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(keys)) == 1 and len(keys) == 8
+    assert [p.name for p in path.parent.iterdir()] == ["outbox.key"]  # no temporary file left behind
