@@ -1,4 +1,4 @@
-"""`kiosk run | demo | sandbox | config check | sync | doctor` (DESIGN §2).
+"""`kiosk run | demo | sandbox | config check | sync | jwks | doctor` (DESIGN §2).
 
 Heavy imports (Kivy, OpenCV, the FHIR engine) happen inside the command that needs them, so
 `kiosk config check` answers at once.
@@ -98,18 +98,93 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    settings = _load(args.config)
-    from kiosk.runtime.backend import build_backend
+SYNC_OK, SYNC_DEAD, SYNC_WAITING = 0, 1, 3
+_SYNC_ERRORS = {
+    "backend_unavailable": "the back-end cannot be reached (network, DNS, or it answered 5xx/429)",
+    "backend_timeout": "the back-end did not answer in time",
+    "backend_auth": "the back-end refused the kiosk's credentials (token, key or certificate)",
+    "backend_conflict": "a record kept changing on the back-end while the kiosk updated it",
+    "storage_error": "the outbox database could not be read or written",
+    "sync_error": "an unexpected error (see the log)",
+}
 
+
+def _outcome_summary(outcome: Any) -> str:
+    """Issue codes and locations of an OperationOutcome: never its diagnostics (they may echo values)."""
+    issues = (outcome or {}).get("issue") or []
+    parts = []
+    for issue in issues[:3]:
+        where = ",".join(issue.get("expression") or issue.get("location") or [])
+        parts.append(f"{issue.get('severity', '?')} {issue.get('code', '?')}" + (f" at {where}" if where else ""))
+    return "; ".join(parts) or "no details"
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Deliver what waits in the outbox once, and say what happened (exit 0 / 1 dead rows / 3 rows waiting)."""
+    import time
+
+    from kiosk.runtime.backend import build_backend
+    from portal_client.outbox import RowState
+
+    settings = _load(args.config)
     backend = build_backend(settings)
     try:
+        outbox = backend.outbox
+        before = outbox.counts()
+        retried_dead = 0
+        if args.retry_dead:
+            retried_dead = sum(outbox.retry_dead(row_id) for row_id in outbox.row_ids(RowState.DEAD))
+        started = time.monotonic()
         report = backend.sync.drain_once()
+        elapsed = time.monotonic() - started
         state = backend.sync.state
+        after = outbox.counts()
+        dead_rows = list(outbox.rows(RowState.DEAD))
     finally:
         backend.close()
-    print(json.dumps({"report": _jsonable(report), "state": _jsonable(state)}, indent=2, default=str))
-    return 0 if getattr(state, "dead", 0) == 0 and getattr(state, "depth", 0) == 0 else 1
+    code = SYNC_DEAD if after.dead else SYNC_WAITING if after.depth else SYNC_OK
+    if args.json:
+        print(json.dumps({"before": _jsonable(before), "report": _jsonable(report), "state": _jsonable(state),
+                          "after": _jsonable(after), "retried_dead": retried_dead, "exit_code": code,
+                          "dead_rows": [{"id": r.id, "kind": r.kind, "checkin_id": r.checkin_id,
+                                         "created_at": r.created_at, "attempts": r.attempts,
+                                         "outcome": _outcome_summary(r.outcome)} for r in dead_rows]},
+                         indent=2, default=str))  # fmt: skip
+        return code
+    print(f"Outbox {settings.data_dir}: {before.depth} waiting, {before.dead} dead before this pass"
+          + (f" ({retried_dead} dead row(s) put back to send again)" if retried_dead else "") + ".")  # fmt: skip
+    print(f"Back-end {settings.backend.base_url}: {report.sent} delivered, {report.dead} refused, "
+          f"{report.retried} put back for later, in {elapsed:.1f} s.")  # fmt: skip
+    if report.retried and state.last_error:
+        print(f"Stopped because {_SYNC_ERRORS.get(state.last_error, state.last_error)} [{state.last_error}].")
+    print(f"Outbox now: {after.depth} waiting, {after.dead} dead."
+          + (f" Last delivery: {state.last_success:%Y-%m-%d %H:%M:%S %Z}." if state.last_success else ""))  # fmt: skip
+    if dead_rows:
+        print(f"Dead rows (refused by the back-end, kept {settings.outbox.dead_retention_days} days; "
+              "fix the cause, then run `kiosk sync --retry-dead`):")  # fmt: skip
+        for r in dead_rows:
+            print(f"  row {r.id}  {r.kind}  check-in {r.checkin_id}  stored {r.created_at:%Y-%m-%d %H:%M}  "
+                  f"attempts {r.attempts}  {_outcome_summary(r.outcome)}")  # fmt: skip
+    return code
+
+
+def cmd_jwks(args: argparse.Namespace) -> int:
+    """The public key set to register at the practice's authorization server ([backend.smart])."""
+    from portal_client.auth import jwks, load_private_key
+    from portal_client.errors import AuthError
+
+    settings = _load(args.config)
+    smart = settings.backend.smart
+    if smart.private_key_file is None:
+        print(f"{settings.source}: [backend.smart] private_key_file is not set", file=sys.stderr)
+        return 2
+    try:
+        key = load_private_key(settings.resolve(smart.private_key_file), smart.algorithm)
+    except AuthError as exc:
+        print(f"{settings.source}: [backend.smart] {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(jwks(key, smart.algorithm, smart.key_id or None), indent=2))
+    return 0
 
 
 def _jsonable(obj: Any) -> Any:
@@ -211,9 +286,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.set_defaults(func=cmd_config_check)
 
-    p = sub.add_parser("sync", help="send what waits in the outbox once and report")
+    p = sub.add_parser(
+        "sync",
+        help="send what waits in the outbox once and report",
+        description="Deliver what waits in the outbox once and report. Exit status: 0 nothing left, "
+        "1 dead rows (refused by the back-end: staff must look), 3 rows still waiting (back-end unreachable "
+        "or refusing the kiosk's credentials).",
+    )
     p.add_argument("--config")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--retry-dead", action="store_true", help="put dead rows back to send again first")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("jwks", help="print the public key set to register for SMART backend auth")
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_jwks)
 
     p = sub.add_parser("doctor", help="check every configured device and the back-end")
     p.add_argument("--config")
