@@ -8,6 +8,17 @@
   with "I need more time", then the session is wiped (flow reset + every screen cleared) → welcome.
 - After Done/ToDesk the done/desk screen stays ``settings.ui.done_screen_s`` seconds, then the same wipe.
 
+Screens are built the first time they are shown (:meth:`KioskApp.screen_for`); only welcome is built at
+start, so a kiosk waiting for its first patient holds only what it shows (bench/startup.py idle RSS: 260 →
+226 MB). ``app.screens`` holds the screens built so far. A built screen is kept for the next patients and
+emptied by its ``clear()`` at every wipe (tests: test_clear_empties_every_input; the idle-wipe e2e test
+searches every live widget for the patient's text). Discarding the session's screens at the wipe and
+rebuilding them was measured on this machine and rejected: a build costs 8–56 ms of CPU (median per screen:
+identify 56, demographics 40, insurance 36, forms 29, the others ≤ 21 ms), but the ~135k objects the
+discarded screens leave behind made Python run ~3 full garbage collections per session (150–500 ms pauses
+during taps, against ~0.4 per session when kept), and the freed memory stayed in the process (RSS after the
+wipe = the peak), so it would not have made the idle kiosk smaller either.
+
 Headless use (tests, ``kiosk demo --headless``)::
 
     app = KioskApp(runtime)
@@ -20,6 +31,7 @@ Headless use (tests, ``kiosk demo --headless``)::
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +66,8 @@ PROGRESS_STEPS = (
 NO_SESSION_SCREENS = ("welcome", "done", "desk")
 #: Screens on which a scanned barcode starts/identifies the check-in.
 SCAN_SCREENS = ("welcome", "identify")
+#: Screens built at start (the others are built the first time they are shown).
+START_SCREENS = ("welcome",)
 
 
 class KioskRoot(FloatLayout):
@@ -84,7 +98,9 @@ class KioskApp(App):
         self.idle = IdleTimer(ui.idle_timeout_s, ui.idle_warning_s, now=self.now())
         self.root_widget: KioskRoot | None = None
         self.manager: ScreenManager | None = None
-        self.screens: dict[str, KioskScreen] = {}
+        self.screens: dict[str, KioskScreen] = {}  # built so far (see screen_for)
+        self.build_durations: list[tuple[str, float]] = []  # (step, seconds) of every screen built
+        self._progress: list[str] = []
         self.busy_overlay: Any = None
         self.idle_warning: Any = None
         self._idle_event: ClockEvent | None = None
@@ -110,17 +126,12 @@ class KioskApp(App):
 
         root = KioskRoot()
         manager = ScreenManager(transition=NoTransition())
-        progress = self._progress_steps()
-        for step, cls in SCREEN_CLASSES.items():
-            screen = cls(kiosk=self, clinic_name=self.settings.practice.name)
-            if cls.progress_step in progress:
-                screen.progress_count = len(progress)
-                screen.progress_index = progress.index(cls.progress_step)
-            manager.add_widget(screen)
-            self.screens[step] = screen
+        self._progress = self._progress_steps()
         root.add_widget(manager)
         root.manager = manager
         self.manager = manager
+        for step in START_SCREENS:
+            self.screen_for(step)
         self.busy_overlay = BusyOverlay(help_enabled=True)  # the header's "I need help" is covered meanwhile
         self.busy_overlay.bind(on_help=lambda *_a: self.ask_help())
         self.idle_warning = IdleWarning()
@@ -131,6 +142,27 @@ class KioskApp(App):
 
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         return root
+
+    def screen_for(self, step: str) -> KioskScreen | None:
+        """The screen of ``step``, built (and added to the manager) the first time it is asked for."""
+        screen = self.screens.get(step)
+        if screen is not None or self.manager is None:
+            return screen
+        cls = SCREEN_CLASSES.get(step)
+        if cls is None:
+            return None
+        started = time.perf_counter()
+        screen = cls(kiosk=self, clinic_name=self.settings.practice.name)
+        if cls.progress_step in self._progress:
+            screen.progress_count = len(self._progress)
+            screen.progress_index = self._progress.index(cls.progress_step)
+        screen.busy = self.busy
+        self.manager.add_widget(screen)
+        self.screens[step] = screen
+        seconds = time.perf_counter() - started
+        self.build_durations.append((step, seconds))
+        log.debug("screen %s built in %.0f ms", step, seconds * 1000)
+        return screen
 
     def _progress_steps(self) -> list[str]:
         steps = self.settings.steps
@@ -208,7 +240,7 @@ class KioskApp(App):
             log.error("unknown result type %s", type(result).__name__)
 
     def _switch(self, step: str, data: Mapping[str, Any], errors: Mapping[str, str]) -> None:
-        screen = self.screens.get(step)
+        screen = self.screen_for(step)
         if screen is None or self.manager is None:
             log.error("no screen for step %s", step)
             return
@@ -347,6 +379,9 @@ class KioskApp(App):
             self._end_event = None
         self._hide_idle_warning()
         self._hide_overlay()
+        from kiosk.ui.widgets.text_field import focus_tracker
+
+        focus_tracker.clear()
         for screen in self.screens.values():
             screen.clear()
         theme.reset()

@@ -169,3 +169,26 @@ def test_help_while_the_card_reader_waits_cancels_the_charge_and_goes_to_the_des
     w.expect("desk")
     assert time.monotonic() - started < 20  # not the terminal's 60 s timeout
     assert [c.status.value for c in terminal.charges] == ["cancelled"]  # nothing was charged
+
+
+def test_screens_are_built_when_first_shown_and_kept_for_the_next_patient(kiosk: Walker) -> None:
+    w, app = kiosk, kiosk.app
+    assert list(app.screens) == ["welcome"]  # an idle kiosk holds only what it shows
+    assert app.manager.screen_names == ["welcome"]
+    scan_returning(w)  # the ID scan skips identify: it is never built
+    assert "identify" not in app.screens and "confirm_appointment" in app.screens
+    w.tap_and_settle(w.primary())
+    demographics = w.expect("demographics")
+    assert demographics.data  # the patient's details are on it
+    w.tap_and_settle(w.help_button())
+    w.expect("desk")
+    w.tap(w.primary())
+    w.settle()
+    w.expect("welcome")
+    built = [step for step, _seconds in app.build_durations]
+    assert built == ["welcome", "confirm_appointment", "demographics", "desk"]
+    assert demographics.data == {} and demographics.errors == {}  # kept, but wiped
+    scan_returning(w)
+    w.tap_and_settle(w.primary())
+    assert w.expect("demographics") is demographics  # the next patient reuses it: built once
+    assert [step for step, _seconds in app.build_durations] == built

@@ -230,3 +230,35 @@ def test_a_four_answer_question_fits_without_scrolling(ui: UIHarness) -> None:
         _, y = button.to_window(button.x, button.y)
         assert y >= bottom - 1 and y + button.height <= top + 1, button.text
     assert "Page 4 of 11" in screen.ids.layout.ids.title.text
+
+
+@pytest.mark.parametrize("name", ["identify", "demographics", "insurance", "forms", "consents", "ticket"])
+def test_a_screen_that_is_let_go_is_freed(ui: UIHarness, name: str) -> None:
+    """No global (theme, translator, focus tracker, Kivy's own class-wide triggers) keeps a screen alive:
+    what a screen held goes with it. (A strong reference from a global also made every later language or
+    focus change update every screen ever built.)"""
+    import gc
+    import weakref
+
+    step, data, errors = SAMPLES[name]
+    screen = mount(ui, step)
+    screen.render(data, errors)
+    screen.on_enter_step()
+    ui.frames(2)
+    if step == "identify":
+        screen.stage = "name"
+        ui.frames(2)
+        ui.tap(screen.ids.given.input)
+        ui.type_text("Orchard")  # a focused field with a moved cursor
+    set_language("es")
+    theme.large_text = True
+    ui.frames(2)
+    roots = [screen, getattr(screen, "keyboard", None), *getattr(screen, "_stages", {}).values()]
+    refs = [weakref.ref(w) for root in roots if root is not None for w in root.walk(restrict=True)]
+    del screen, roots
+    ui.unmount()
+    for _ in range(3):  # what the screen scheduled has run (scroll bar fade: a 0.5 s trigger, then 0.5 s)
+        ui.advance_clock(1.0)
+    gc.collect()
+    alive = sorted({type(w).__name__ for w in (r() for r in refs) if w is not None})
+    assert alive == [], f"still referenced after the {step} screen was let go: {alive}"
