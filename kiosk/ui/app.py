@@ -8,16 +8,13 @@
   with "I need more time", then the session is wiped (flow reset + every screen cleared) → welcome.
 - After Done/ToDesk the done/desk screen stays ``settings.ui.done_screen_s`` seconds, then the same wipe.
 
-Screens are built the first time they are shown (:meth:`KioskApp.screen_for`); only welcome is built at
-start, so a kiosk waiting for its first patient holds only what it shows (bench/startup.py idle RSS: 260 →
-226 MB). ``app.screens`` holds the screens built so far. A built screen is kept for the next patients and
-emptied by its ``clear()`` at every wipe (tests: test_clear_empties_every_input; the idle-wipe e2e test
-searches every live widget for the patient's text). Discarding the session's screens at the wipe and
-rebuilding them was measured on this machine and rejected: a build costs 8–56 ms of CPU (median per screen:
-identify 56, demographics 40, insurance 36, forms 29, the others ≤ 21 ms), but the ~135k objects the
-discarded screens leave behind made Python run ~3 full garbage collections per session (150–500 ms pauses
-during taps, against ~0.4 per session when kept), and the freed memory stayed in the process (RSS after the
-wipe = the peak), so it would not have made the idle kiosk smaller either.
+Screens are built the first time they are shown (:meth:`KioskApp.screen_for`), welcome at start: a kiosk
+waiting for its first patient holds only what it shows (bench/startup.py idle RSS 260 → 226 MB). A built
+screen is kept for the next patients and emptied by ``clear()`` at every wipe (the idle-wipe e2e test searches
+every live widget for the patient's text). Discarding them at the wipe was measured and rejected: a rebuild
+costs 8–56 ms of CPU per screen (identify 56, demographics 40, insurance 36, forms 29, others ≤ 21), but the
+garbage it leaves caused ~3 full garbage collections per session (150–500 ms pauses during taps; ~0.4 when
+kept), and the freed memory stayed in the process (RSS after the wipe = the peak).
 
 Headless use (tests, ``kiosk demo --headless``)::
 
@@ -213,7 +210,7 @@ class KioskApp(App):
         if barcode is not None and self._scanning:
             try:
                 barcode.stop()
-            except Exception as exc:  # noqa: BLE001 - shutting down anyway
+            except Exception as exc:
                 log.warning("barcode stop failed: %s", type(exc).__name__)
             self._scanning = False
 

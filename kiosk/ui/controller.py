@@ -116,7 +116,7 @@ class Controller:
         def run() -> Result | _Failed:
             try:
                 return fn()
-            except Exception as exc:  # noqa: BLE001 - shown as a kind error, logged by type only
+            except Exception as exc:
                 log.error("flow call %s raised %s", label, type(exc).__name__)
                 return _Failed(exc)
 

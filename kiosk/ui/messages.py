@@ -18,9 +18,7 @@ from kiosk.i18n import N_, gettext_for
 log = logging.getLogger(__name__)
 
 #: Shown whenever nothing more specific exists. Always offers the desk.
-FALLBACK = N_(
-    "Something went wrong on our side. Please try again, or see the front desk — we have your details."
-)
+FALLBACK = N_("Something went wrong on our side. Please try again, or see the front desk — we have your details.")
 
 DESK_WAY_FORWARD = N_("Please see the front desk — we have your details.")
 
@@ -37,9 +35,7 @@ ERRORS: dict[str, str] = {
     "backend_unavailable": N_(
         "We cannot reach our records right now. Please try again in a moment, or see the front desk."
     ),
-    "barcode_not_recognized": N_(
-        "We could not use that code. Please try again, or tap “Type my name instead”."
-    ),
+    "barcode_not_recognized": N_("We could not use that code. Please try again, or tap “Type my name instead”."),
     "id_unreadable": N_("We could not read your ID. Please try again, or tap “Type my name instead”."),
     "token_invalid": N_("We could not use that reminder code. Please tap “Type my name instead”."),
     "token_expired": N_("That reminder code has expired. Please tap “Type my name instead”."),
@@ -67,9 +63,7 @@ ERRORS: dict[str, str] = {
     # payment
     "card_declined": N_("The card was not accepted. You can try another card, or pay at the front desk."),
     "payment_cancelled": N_("The payment was cancelled. You can try again, or pay at the front desk."),
-    "terminal_timeout": N_(
-        "The card reader did not answer in time. You can try again, or pay at the front desk."
-    ),
+    "terminal_timeout": N_("The card reader did not answer in time. You can try again, or pay at the front desk."),
     "terminal_error": N_("The card reader is not working right now. Please pay at the front desk."),
     "terminal_offline": N_("The card reader is not working right now. Please pay at the front desk."),
     # ticket

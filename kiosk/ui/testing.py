@@ -64,17 +64,17 @@ def configure_environment() -> None:
 configure_environment()
 
 # Only now import kivy.
-from kivy.config import Config
+from kivy.config import Config  # noqa: E402 - the environment above must be set first
 
 Config.set("graphics", "width", str(WINDOW_SIZE[0]))
 Config.set("graphics", "height", str(WINDOW_SIZE[1]))
 Config.set("kivy", "exit_on_escape", "0")
 Config.set("input", "mouse", "mouse,disable_multitouch")
 
-from kivy.base import EventLoop
-from kivy.clock import Clock
-from kivy.tests.common import UnitTestTouch
-from kivy.uix.widget import Widget
+from kivy.base import EventLoop  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.tests.common import UnitTestTouch  # noqa: E402
+from kivy.uix.widget import Widget  # noqa: E402
 
 # Named keys for press_key (SDL keycodes as Kivy reports them).
 KEYCODES: dict[str, int] = {

@@ -127,11 +127,7 @@ class Walker:
         from kivy.uix.behaviors import ButtonBehavior
 
         for widget in (root or self.screen).walk(restrict=True):
-            if (
-                isinstance(widget, ButtonBehavior)
-                and getattr(widget, "text", None) == text
-                and not widget.disabled
-            ):
+            if isinstance(widget, ButtonBehavior) and getattr(widget, "text", None) == text and not widget.disabled:
                 return widget
         raise WalkError(f"no button {text!r} on {self.step}")
 

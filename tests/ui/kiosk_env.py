@@ -108,7 +108,7 @@ def widget_strings(widget: Any) -> Iterator[str]:
     for name in widget.properties():
         try:
             value = getattr(widget, name)
-        except Exception:  # noqa: BLE001, S112 - alias properties of half-built widgets
+        except Exception:
             continue
         yield from _strings(value)
 

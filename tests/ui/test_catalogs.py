@@ -38,9 +38,7 @@ def code_msgids() -> dict[str, str]:
         options_map,
         keywords=keywords,
         directory_filter=lambda d: (
-            not any(
-                part.startswith((".", "_")) or part in ("node_modules", "tests") for part in Path(d).parts
-            )
+            not any(part.startswith((".", "_")) or part in ("node_modules", "tests") for part in Path(d).parts)
         ),
     ):
         ids = message if isinstance(message, tuple) else (message,)

@@ -162,24 +162,17 @@ def test_new_patient_full_checkin_reaches_the_back_end(kiosk: Walker, sandbox_se
         assert attachment["contentType"] == "image/png" and len(attachment["data"]) > 100
 
         coverages = [
-            c
-            for c in fhir.search("Coverage", beneficiary=patient_ref)
-            if c.get("subscriberId") == "HM123456789"
+            c for c in fhir.search("Coverage", beneficiary=patient_ref) if c.get("subscriberId") == "HM123456789"
         ]
         assert len(coverages) == 1 and coverages[0]["payor"][0].get("display") == "Harbor Mutual"
 
         payments = [
             pr
             for pr in fhir.search("PaymentReconciliation")
-            if any(
-                d.get("request", {}).get("reference", "").endswith(encounter["id"])
-                for d in pr.get("detail", [])
-            )
+            if any(d.get("request", {}).get("reference", "").endswith(encounter["id"]) for d in pr.get("detail", []))
         ]
         assert len(payments) == 1
-        assert (
-            payments[0]["paymentAmount"]["value"] == 25 and payments[0]["paymentAmount"]["currency"] == "USD"
-        )
+        assert payments[0]["paymentAmount"]["value"] == 25 and payments[0]["paymentAmount"]["currency"] == "USD"
     finally:
         fhir.close()
 
@@ -336,7 +329,7 @@ def test_zz_logs_of_the_whole_run_hold_no_patient_data() -> None:
     for record in _RECORDS:
         try:
             lines.append(record.getMessage())
-        except Exception:  # noqa: BLE001 - a bad format string is a bug too, but not this test's
+        except Exception:
             lines.append(str(record.msg))
         if record.exc_info and record.exc_info[1] is not None:
             lines.append(repr(record.exc_info[1]))

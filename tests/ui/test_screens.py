@@ -166,9 +166,7 @@ def test_screen_renders_without_clipping(ui: UIHarness, name: str, lang: str, la
 
 def test_language_texts_switch_on_a_shown_screen(ui: UIHarness) -> None:
     screen = mount(ui, "payment")
-    screen.render(
-        {"amount_cents": 2500, "currency": "USD", "kind": "copay", "attempt": 1}, {"base": "card_declined"}
-    )
+    screen.render({"amount_cents": 2500, "currency": "USD", "kind": "copay", "attempt": 1}, {"base": "card_declined"})
     ui.frames(2)
     assert screen.ids.layout.ids.primary.text == "Pay now with a card"
     set_language("es")

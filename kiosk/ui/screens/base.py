@@ -125,7 +125,7 @@ class KioskScreen(Screen):
         if self.manager is not None and self.manager.current == self.name and self.data:
             try:
                 self.refresh()
-            except Exception as exc:  # noqa: BLE001 - a language switch must never break the kiosk
+            except Exception as exc:
                 log.error("re-rendering %s after a language switch failed: %s", self.step, type(exc).__name__)
 
     def error_text(self, field: str) -> str:

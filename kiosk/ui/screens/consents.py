@@ -54,9 +54,7 @@ class ConsentsScreen(KioskScreen):
         self.document_markup = markdown_to_markup(self.document_text)
         count = int(data.get("count") or 1)
         self.count_text = (
-            _("Document {n} of {total}").format(n=int(data.get("index") or 0) + 1, total=count)
-            if count > 1
-            else ""
+            _("Document {n} of {total}").format(n=int(data.get("index") or 0) + 1, total=count) if count > 1 else ""
         )
         self.signature_error = self.error_text("signature")
         if new_document:

@@ -59,9 +59,7 @@ class FieldWizard(BoxLayout):
     def spec(self) -> FieldSpec | None:
         return self.specs[int(self.index)] if 0 <= self.index < len(self.specs) else None
 
-    def begin(
-        self, specs: list[FieldSpec], values: dict[str, str], errors: dict[str, str], start: int = 0
-    ) -> None:
+    def begin(self, specs: list[FieldSpec], values: dict[str, str], errors: dict[str, str], start: int = 0) -> None:
         """Edit ``specs`` (``values`` is shared with the screen and updated in place)."""
         self.specs = list(specs)
         self.values = values

@@ -115,15 +115,11 @@ class FormsScreen(KioskScreen):
         q_count = int(data.get("questionnaire_count") or 1)
         if q_count > 1:
             parts.append(
-                _("Form {n} of {total}").format(
-                    n=int(data.get("questionnaire_index") or 0) + 1, total=q_count
-                )
+                _("Form {n} of {total}").format(n=int(data.get("questionnaire_index") or 0) + 1, total=q_count)
             )
         p_count = int(data.get("page_count") or 1)
         if p_count > 1:
-            parts.append(
-                _("Page {n} of {total}").format(n=int(data.get("page_index") or 0) + 1, total=p_count)
-            )
+            parts.append(_("Page {n} of {total}").format(n=int(data.get("page_index") or 0) + 1, total=p_count))
         self.page_text = "   ·   ".join(parts)
         items = [dict(i) for i in data.get("items") or []]
         page_key = (data.get("questionnaire_index"), data.get("page_index"))
@@ -167,9 +163,7 @@ class FormsScreen(KioskScreen):
     def _scroll_to_first_error(self) -> None:
         for widget in self.widgets:
             if widget.error or any(getattr(w, "error", "") for w in widget.walk(restrict=True)):
-                Clock.schedule_once(
-                    lambda _dt, w=widget: self.ids.layout.scroller.scroll_to(w, animate=False), 0
-                )
+                Clock.schedule_once(lambda _dt, w=widget: self.ids.layout.scroller.scroll_to(w, animate=False), 0)
                 return
 
     def answers(self) -> dict[str, list[Any]]:

@@ -88,9 +88,7 @@ class IdentifyScreen(KioskScreen):
         if self.stage == "name":
             if not self.errors:
                 # Straight to typing; after an error the message stays readable until a field is tapped.
-                field = (
-                    self.ids.family if self.ids.given.text and not self.ids.family.text else self.ids.given
-                )
+                field = self.ids.family if self.ids.given.text and not self.ids.family.text else self.ids.given
                 field.focus = True
         else:
             self.ids.given.focus = False

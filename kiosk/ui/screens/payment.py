@@ -51,7 +51,7 @@ class PaymentScreen(KioskScreen):
         log.info("payment cancel pressed")
         try:
             terminal.cancel()
-        except Exception as exc:  # noqa: BLE001 - the terminal's own timeout still ends the wait
+        except Exception as exc:
             log.warning("terminal cancel failed: %s", type(exc).__name__)
 
     def clear(self) -> None:

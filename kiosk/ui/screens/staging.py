@@ -56,9 +56,7 @@ class StagedScreenMixin:
 
     def _min_height(self, *_args: Any) -> None:
         wanted = self._stages[self.stage]
-        self.ids.stages.size_hint_min_y = (
-            wanted.minimum_height if hasattr(wanted, "minimum_height") else wanted.height
-        )
+        self.ids.stages.size_hint_min_y = wanted.minimum_height if hasattr(wanted, "minimum_height") else wanted.height
 
     def _update_dock(self, *_args: Any) -> None:
         from kiosk.ui.widgets.text_field import focus_tracker

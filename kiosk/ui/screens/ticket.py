@@ -24,9 +24,7 @@ class TicketScreen(KioskScreen):
         self.printed = bool(data.get("printed")) and "printer_failed" not in errors.values()
         name = str(data.get("display_name") or "")
         if self.printed:
-            self.heading = (
-                _("You are checked in, {name}").format(name=name) if name else _("You are checked in")
-            )
+            self.heading = _("You are checked in, {name}").format(name=name) if name else _("You are checked in")
             self.ticket_hint = _("Please take your ticket from the printer.")
         else:
             self.heading = _("Please remember your number")

@@ -224,9 +224,7 @@ class ChoiceQuestion(QuestionWidget):
         group = None if self.multi else f"q-{self.uid}"
         self.buttons: list[ChoiceButton] = []
         for option in self.options:
-            button = ChoiceButton(
-                multi=self.multi, group=group, value=option["value"], disabled=self.read_only
-            )
+            button = ChoiceButton(multi=self.multi, group=group, value=option["value"], disabled=self.read_only)
             if option["display"] is None:
                 button.msgid = YES if option["value"] else NO
             else:
@@ -237,9 +235,7 @@ class ChoiceQuestion(QuestionWidget):
         self.other_button: ChoiceButton | None = None
         area.add_widget(grid)
         if self.open_choice:
-            self.other_button = ChoiceButton(
-                multi=self.multi, group=group, disabled=self.read_only, msgid=OTHER
-            )
+            self.other_button = ChoiceButton(multi=self.multi, group=group, disabled=self.read_only, msgid=OTHER)
             self.other_button.bind(state=self._toggled)
             grid.add_widget(self.other_button)
             self.other_field = KioskTextField(read_only=self.read_only, opacity=0, disabled=True)
@@ -326,9 +322,7 @@ def build_item_widget(item: Mapping[str, Any], date_order: str = "MDY") -> Quest
     """The widget for one STEPS.md "forms" Item (groups recursively). ``date_order``: "MDY" | "DMY"."""
     cls = WIDGETS.get(str(item.get("type")))
     if cls is None:
-        log.warning(
-            "no widget for item type %s (link_id %s): shown as text", item.get("type"), item.get("link_id")
-        )
+        log.warning("no widget for item type %s (link_id %s): shown as text", item.get("type"), item.get("link_id"))
         cls = DisplayQuestion
     kwargs: dict[str, Any] = {}
     if cls in (DateQuestion, GroupQuestion):

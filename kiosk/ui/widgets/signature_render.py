@@ -17,9 +17,7 @@ Stroke = Sequence[Point]
 INK_WIDTH = 4  # px, like a felt pen: readable when printed or scanned
 
 
-def render_signature_png(
-    strokes: Sequence[Stroke], size: Sequence[float], ink_width: int = INK_WIDTH
-) -> bytes:
+def render_signature_png(strokes: Sequence[Stroke], size: Sequence[float], ink_width: int = INK_WIDTH) -> bytes:
     """PNG bytes of ``strokes`` drawn black on white on a ``size`` = (width, height) canvas."""
     width, height = max(1, round(size[0])), max(1, round(size[1]))
     image = Image.new("L", (width, height), 255)

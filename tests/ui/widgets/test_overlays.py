@@ -53,9 +53,7 @@ def test_idle_warning_counts_down_and_times_out_once(ui: UIHarness, shots: Path)
     _screen(ui)
     warning = IdleWarning()
     events: list[str] = []
-    warning.bind(
-        on_timeout=lambda *_: events.append("timeout"), on_more_time=lambda *_: events.append("more")
-    )
+    warning.bind(on_timeout=lambda *_: events.append("timeout"), on_more_time=lambda *_: events.append("more"))
     warning.show(remaining=30)
     ui.frames()
     assert warning.ids.count.text == "30"
@@ -75,9 +73,7 @@ def test_idle_warning_more_time_button(ui: UIHarness) -> None:
     _screen(ui)
     warning = IdleWarning()
     events: list[str] = []
-    warning.bind(
-        on_timeout=lambda *_: events.append("timeout"), on_more_time=lambda *_: events.append("more")
-    )
+    warning.bind(on_timeout=lambda *_: events.append("timeout"), on_more_time=lambda *_: events.append("more"))
     warning.show(remaining=10)
     ui.frames()
     ui.tap(warning.ids.more)

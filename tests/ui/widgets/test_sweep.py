@@ -151,13 +151,9 @@ class _Catalog(gettext.NullTranslations):
         return self.table.get(message, message)
 
 
-def test_language_switch_retranslates_kv_and_python_bound_text(
-    ui: UIHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_language_switch_retranslates_kv_and_python_bound_text(ui: UIHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     """kv rules written as tr._('...') re-evaluate on set_language (the catalog is a stand-in here)."""
-    fake = {
-        "xx": _Catalog({"Back": "Atrás", "Next": "Siguiente", "I need help": "Necesito ayuda", "Yes": "Sí"})
-    }
+    fake = {"xx": _Catalog({"Back": "Atrás", "Next": "Siguiente", "I need help": "Necesito ayuda", "Yes": "Sí"})}
     real = i18n_kv.translator
     monkeypatch.setattr(i18n_kv, "translator", lambda lang: fake.get(lang) or real(lang))
     layout = _mount(ui, "boolean")

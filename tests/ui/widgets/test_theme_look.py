@@ -41,9 +41,7 @@ def test_every_text_pair_is_at_least_aa_and_mostly_aaa(fg: str, bg: str) -> None
 
 
 def test_every_text_pair_reaches_aaa_7_to_1() -> None:
-    ratios = {
-        (fg, bg): contrast_ratio(hex_rgba(PALETTE[fg]), hex_rgba(PALETTE[bg])) for fg, bg in CONTRAST_PAIRS
-    }
+    ratios = {(fg, bg): contrast_ratio(hex_rgba(PALETTE[fg]), hex_rgba(PALETTE[bg])) for fg, bg in CONTRAST_PAIRS}
     below_aaa = {pair: round(r, 2) for pair, r in ratios.items() if r < 7.0}
     assert not below_aaa
 
@@ -97,9 +95,7 @@ def _buttons(root):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("large", [False, True])
 def test_every_button_of_the_screen_frame_is_at_least_64px(ui: UIHarness, large: bool) -> None:
     theme.large_text = large
-    layout = ui.mount(
-        KioskScreenLayout(clinic_name="Riverside Family Clinic", title="Check in", progress_count=5)
-    )
+    layout = ui.mount(KioskScreenLayout(clinic_name="Riverside Family Clinic", title="Check in", progress_count=5))
     for cls in (PrimaryButton, SecondaryButton, DangerButton):
         layout.add_widget(cls(text=cls.__name__))
     ui.frames()
