@@ -68,7 +68,7 @@ def crowd(n: int, now: datetime, *, first: int = 0) -> list[CrowdPatient]:
             index=i,
             given=_GIVEN[i % len(_GIVEN)],
             family=_FAMILY[(i * 7 + i // len(_GIVEN)) % len(_FAMILY)],
-            birth_date=date(1940, 1, 1) + timedelta(days=401 * i + 17),
+            birth_date=date(1940, 1, 1) + timedelta(days=(401 * i + 17) % (80 * 365)),  # unique for i < 29200
             shape=SHAPES[i % len(SHAPES)],
             start=now + timedelta(minutes=(i % 8) * 5 - 10),
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import sys
 import time
 from datetime import datetime
@@ -78,8 +79,9 @@ def _form_answers(items: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return answers
 
 
-def answer(result: Show, p: CrowdPatient) -> dict[str, Any]:
-    """What patient ``p`` taps on this screen."""
+def answer(result: Show, p: CrowdPatient, *, new_card: bool = False) -> dict[str, Any]:
+    """What patient ``p`` taps on this screen. ``new_card``: a "forms" patient types a new insurance card
+    (their check-in Bundle then has 9 entries: two transactions on a server capped at 8)."""
     step = result.step
     if step in (Step.WELCOME, Step.IDENTIFY):
         return {"action": "barcode", "text": aamva_payload(given=p.given, family=p.family, dob=p.birth_date)}
@@ -92,6 +94,9 @@ def answer(result: Show, p: CrowdPatient) -> dict[str, Any]:
         values["phone"] = f"(555) 600-{p.index % 10000:04d}"
         return {"action": "save", "values": values}
     if step == Step.INSURANCE:
+        if new_card and p.shape == "forms":
+            return {"action": "manual", "payer_name": "Acme Health Plan", "member_id": f"NEW{p.member_id}",
+                    "group_number": "G-1", "subscriber_name": ""}  # fmt: skip
         return {"action": "same"} if result.data.get("on_file") else {"action": "self_pay"}
     if step == Step.FORMS:
         return {"action": "next", "answers": _form_answers(result.data["items"])}
@@ -104,7 +109,7 @@ def answer(result: Show, p: CrowdPatient) -> dict[str, Any]:
     raise AssertionError(f"no answer for step {step}")
 
 
-def check_in(flow: Any, p: CrowdPatient, on_step: Any = None) -> Result:
+def check_in(flow: Any, p: CrowdPatient, on_step: Any = None, *, new_card: bool = False) -> Result:
     """One whole check-in through ``flow``; the final result (Done, or ToDesk)."""
     result = flow.start()
     seen: list[tuple[str, tuple[str, ...]]] = []
@@ -115,7 +120,7 @@ def check_in(flow: Any, p: CrowdPatient, on_step: Any = None) -> Result:
         seen.append(key)  # type: ignore[arg-type]
         if on_step is not None:
             on_step(str(result.step))
-        result = flow.submit(answer(result, p))
+        result = flow.submit(answer(result, p, new_card=new_card))
     return result
 
 
@@ -138,11 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--deadline", type=float, default=120.0)
+    parser.add_argument("--new-cards", action="store_true", help='"forms" patients type a new insurance card')
     args = parser.parse_args(argv)
 
     from kiosk.runtime.build import build_runtime
     from kiosk.settings import load_settings
 
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
     now = datetime.fromisoformat(args.now)
     runtime = build_runtime(load_settings(Path(args.config)), clock=FixedClock(now))
     runtime.sync.subscribe(lambda state: _say(f"sync {state.depth}"))
@@ -152,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in crowd(args.count, now, first=args.first):
             if arrived(runtime.directory, p):
                 continue
-            result = check_in(runtime.flow, p, on_step=lambda step: _say(f"step {step}"))
+            result = check_in(runtime.flow, p, on_step=lambda step: _say(f"step {step}"), new_card=args.new_cards)
             if not isinstance(result, Done):
                 _say(f"desk {p.index} {getattr(result, 'reason', '')}")
                 return 3
