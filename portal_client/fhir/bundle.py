@@ -90,8 +90,33 @@ def build_bundle(record: CheckinRecord) -> Json:
     if record.payment is not None and record.payment.status is PaymentStatus.APPROVED:
         entries.append(_payment_entry(record, record.payment, encounter_url))
     entries.extend(_task_entries(record, encounter_url))
+    if _arrived_before(record, entries, encounter_url):
+        entries = _without_second_encounter(record, entries, encounter_url)
     entries.append(_provenance_entry(record, entries))
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def _arrived_before(record: CheckinRecord, entries: list[Json], encounter_url: str) -> bool:
+    """A patient already checked in came back to the kiosk ("did it work?"): the desk gets a Task, but no
+    second arrived Encounter is made for the same visit — unless the patient entered something that hangs
+    off an Encounter (then the hand-off keeps its own, as for any other desk reason)."""
+    if not (record.needs_staff and record.desk_reason is DeskReason.ALREADY_CHECKED_IN):
+        return False
+    others = [e for e in entries if e.get("fullUrl") != encounter_url and e["resource"]["resourceType"] != "Task"]
+    return not any(encounter_url in str(e["resource"]) for e in others)
+
+
+def _without_second_encounter(record: CheckinRecord, entries: list[Json], encounter_url: str) -> list[Json]:
+    out = []
+    for entry in entries:
+        if entry.get("fullUrl") == encounter_url:
+            continue
+        if entry["resource"]["resourceType"] == "Task" and entry["resource"].get("focus") == {
+            "reference": encounter_url
+        }:
+            entry = {**entry, "resource": {**entry["resource"], "focus": ref("Patient", record.patient.id)}}
+        out.append(entry)
+    return out
 
 
 def patient_changes(record: CheckinRecord) -> Json:

@@ -127,3 +127,13 @@ def test_a_second_visit_to_the_kiosk_during_the_outage_is_already_checked_in(
     clock.advance(20)
     result = check_in(runtime.flow, p)  # "did it work?": the kiosk knows, although the server does not yet
     assert getattr(result, "reason", "") == "already_checked_in"
+    kiosk_proxy.restore()
+    assert runtime.sync.drain_once().sent == 2
+    with httpx.Client(base_url=sandbox_seed.base_url, timeout=30.0) as http:
+        def found(rtype: str) -> list[dict[str, Any]]:
+            bundle = http.get(f"/{rtype}", params={"subject": f"Patient/{p.patient_id}"}).json()
+            return [e["resource"] for e in bundle.get("entry", [])]
+
+        assert len(found("Encounter")) == 1  # one visit, one arrived Encounter
+        (task,) = found("Task")  # and the desk knows the patient asked again
+        assert task["businessStatus"]["coding"][0]["code"] == "already_checked_in"

@@ -488,3 +488,20 @@ def test_unfinished_form_goes_out_in_progress() -> None:
     statuses = [e["resource"]["status"] for e in entries_of(bundle, "QuestionnaireResponse")]
     assert statuses[0] == "in-progress" and all(s == "completed" for s in statuses[1:])
     validate_bundle(bundle)
+
+
+def test_an_already_checked_in_patient_at_the_kiosk_again_makes_no_second_encounter() -> None:
+    """ "Did it work?": the desk gets a Task about the patient, the visit keeps its one arrived Encounter."""
+    record = desk_record(desk_reason=DeskReason.ALREADY_CHECKED_IN, appointment=None, demographics=None,
+                         insurance=None, responses=(), consents=(), payment_deferred=None)  # fmt: skip
+    bundle = build_bundle(record)
+    validate_bundle(bundle)
+    assert not entries_of(bundle, "Encounter")
+    task = one(bundle, "Task")["resource"]
+    assert task["focus"] == {"reference": "Patient/example"}
+    assert task["businessStatus"]["coding"][0]["code"] == "already_checked_in"
+    assert [t["reference"] for t in one(bundle, "Provenance")["resource"]["target"]] == [one(bundle, "Task")["fullUrl"]]
+    # Something entered that hangs off an Encounter (a form begun): the hand-off keeps its own Encounter.
+    kept = build_bundle(replace(record, responses=desk_record().responses))
+    validate_bundle(kept)
+    assert one(kept, "Task")["resource"]["focus"] == {"reference": one(kept, "Encounter")["fullUrl"]}
