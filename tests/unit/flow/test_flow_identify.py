@@ -141,6 +141,27 @@ def test_aamva_without_dob_is_unreadable(practice: Practice) -> None:
     assert result.data["attempts_left"] == 3
 
 
+def test_aamva_with_a_future_birth_date_is_unreadable(practice: Practice) -> None:
+    """The flow passes the practice's local date to the parser: a DOB after "today" is refused."""
+    text = load_aamva("02-VA-v10.txt").replace("DBB06061986", "DBB03112025")  # the day after NOW
+    result = show(practice.flow.submit({"action": "barcode", "text": text}), Step.IDENTIFY)
+    assert result.errors == {"base": "id_unreadable"}
+    assert result.data["attempts_left"] == 3 and practice.directory.calls == []
+    today = text.replace("DBB03112025", "DBB03102025")  # born "today": not in the future
+    show(practice.flow.submit({"action": "barcode", "text": today}), Step.IDENTIFY)
+    assert practice.directory.calls  # parsed and looked up (nobody matches)
+
+
+def test_expired_id_still_identifies(practice: Practice, caplog: pytest.LogCaptureFixture) -> None:
+    """Expiry 2024-12-10 is before NOW (2025-03-10): flagged, not refused."""
+    text = load_aamva("02-VA-v10.txt")
+    assert "DBA12102024" in text
+    caplog.set_level("INFO", logger="kiosk.flow.machine")
+    show(practice.flow.submit({"action": "barcode", "text": text}), Step.CONFIRM_APPOINTMENT)
+    assert practice.flow.session.patient == SAMPLE
+    assert any("expired" in r.getMessage() for r in caplog.records)
+
+
 def test_aamva_of_unknown_person_uses_an_attempt(practice: Practice) -> None:
     text = load_aamva("02-VA-v10.txt").replace("DBB06061986", "DBB06061987")
     result = show(practice.flow.submit({"action": "barcode", "text": text}), Step.IDENTIFY)
