@@ -11,3 +11,16 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
+
+
+class FixedClock:
+    """A clock that shows one instant until told otherwise (demos, tests, replaying a recorded day)."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now

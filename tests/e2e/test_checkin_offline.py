@@ -10,22 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from returning import answer, e2e_runtime, scan_returning_patient
 from tcp_proxy import TcpProxy
 
-from devices.barcode.samples import aamva_payload
 from kiosk.flow.results import Done, Show, Step
-from kiosk.runtime.build import Runtime, build_runtime
-from kiosk.settings import DEFAULT_CONFIG, load_settings
+from kiosk.runtime.build import Runtime
 from portal_client.sandbox import Sandbox
 from portal_client.sandbox.seed import DEMO_RETURNING, SeedInfo
-
-
-class FixedClock:
-    def __init__(self, now: Any) -> None:
-        self._now = now
-
-    def now(self) -> Any:
-        return self._now
 
 
 @pytest.fixture
@@ -38,32 +29,9 @@ def proxy(fhir_sandbox: Sandbox) -> Iterator[TcpProxy]:
 
 @pytest.fixture
 def runtime(sandbox_seed: SeedInfo, proxy: TcpProxy, tmp_path: Path) -> Iterator[Runtime]:
-    settings = load_settings(DEFAULT_CONFIG).with_overrides(
-        backend={"base_url": f"http://127.0.0.1:{proxy.port}/fhir/R4", "timeout_s": 5},
-        kiosk={"data_dir": str(tmp_path / "data")},
-        outbox={"key_file": str(tmp_path / "keys" / "outbox.key")},
-        sync={"enabled": False},  # the test drains the outbox itself
-    )
-    runtime = build_runtime(settings, clock=FixedClock(sandbox_seed.now))
+    runtime = e2e_runtime(sandbox_seed, f"http://127.0.0.1:{proxy.port}/fhir/R4", tmp_path)
     yield runtime
     runtime.stop()
-
-
-def _answer(result: Show) -> dict[str, Any]:
-    """What a returning patient with nothing to change taps on each step."""
-    match result.step:
-        case Step.CONFIRM_APPOINTMENT:
-            chosen = next(a for a in result.data["appointments"] if a["selectable"])
-            return {"action": "confirm", "appointment_id": chosen["id"]}
-        case Step.DEMOGRAPHICS:
-            return {"action": "confirm"}
-        case Step.INSURANCE:
-            return {"action": "same"}
-        case Step.PAYMENT:
-            return {"action": "pay"}
-        case Step.TICKET:
-            return {"action": "done"}
-    raise AssertionError(f"unexpected step {result.step} errors={dict(result.errors)}")
 
 
 def _search(base_url: str, resource_type: str, **params: str) -> list[dict[str, Any]]:
@@ -76,18 +44,17 @@ def test_checkin_completes_while_the_back_end_is_cut_and_lands_once_later(
 ) -> None:
     p = DEMO_RETURNING
     flow = runtime.flow
-    flow.start()
-    result = flow.submit({"action": "barcode", "text": aamva_payload(given=p.given, family=p.family, dob=p.birth_date)})
+    result = scan_returning_patient(runtime)
     assert isinstance(result, Show) and result.step == Step.CONFIRM_APPOINTMENT
     appointment_id = next(a["id"] for a in result.data["appointments"] if a["selectable"])
-    result = flow.submit(_answer(result))  # reads coverage, forms and consents due: still online
+    result = flow.submit(answer(result))  # reads coverage, forms and consents due: still online
 
     proxy.cut()  # the lobby's network goes down
     ticket = None
     while isinstance(result, Show):
         if result.step == Step.TICKET:
             ticket = result
-        result = flow.submit(_answer(result))
+        result = flow.submit(answer(result))
     assert isinstance(result, Done)
     assert ticket is not None and ticket.data["printed"] and not ticket.errors
     assert runtime.devices.printer.tickets[-1].queue_number == ticket.data["queue_number"]

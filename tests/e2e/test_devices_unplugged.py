@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,28 +21,20 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "devices"))
 
 from printer_server import PrinterServer
+from returning import answer, e2e_runtime, scan_returning_patient
 from stripe_standin import SECRET_KEY, StripeStandIn
 
-from devices.barcode.samples import aamva_payload
 from devices.health import HealthStatus
 from devices.printer.escpos_decode import parse
 from devices.printer.receipt_layout import Receipt
 from kiosk.flow.results import Done, Result, Show, Step
 from kiosk.flow.types import PaymentStatus
-from kiosk.runtime.build import Runtime, build_runtime
-from kiosk.settings import DEFAULT_CONFIG, load_settings
-from portal_client.sandbox.seed import DEMO_RETURNING, SeedInfo
+from kiosk.runtime.build import Runtime
+from portal_client.sandbox.seed import SeedInfo
 
 CARDS = ("4242424242424242", "4000000000000002", "5555555555554444")
 DIGIT_RUNS = re.compile(rb"(?<!\d)\d{13,19}(?!\d)")
 
-
-class FixedClock:
-    def __init__(self, now: Any) -> None:
-        self._now = now
-
-    def now(self) -> Any:
-        return self._now
 
 
 @pytest.fixture
@@ -67,11 +58,10 @@ def runtime(
     key.parent.mkdir()
     key.write_text(SECRET_KEY)
     key.chmod(0o600)
-    settings = load_settings(DEFAULT_CONFIG).with_overrides(
-        backend={"base_url": sandbox_seed.base_url, "timeout_s": 5},
-        kiosk={"data_dir": str(tmp_path / "data")},
-        outbox={"key_file": str(tmp_path / "keys" / "outbox.key")},
-        sync={"enabled": False},  # the test drains the outbox itself
+    runtime = e2e_runtime(
+        sandbox_seed,
+        sandbox_seed.base_url,
+        tmp_path,
         devices={
             "printer": {"backend": "network", "host": printer.host, "port": printer.port, "timeout": 2.0,
                         "status_timeout": 0.5},
@@ -79,38 +69,15 @@ def runtime(
                         "api_base": stripe.api_base, "poll_interval": 0.01, "http_timeout": 1.0},
         },
     )
-    runtime = build_runtime(settings, clock=FixedClock(sandbox_seed.now))
     yield runtime
     runtime.stop()
 
 
-def answer(result: Show) -> dict[str, Any]:
-    """What a returning patient with nothing to change taps on each step (payment: the card)."""
-    match result.step:
-        case Step.CONFIRM_APPOINTMENT:
-            chosen = next(a for a in result.data["appointments"] if a["selectable"])
-            return {"action": "confirm", "appointment_id": chosen["id"]}
-        case Step.DEMOGRAPHICS:
-            return {"action": "confirm"}
-        case Step.INSURANCE:
-            return {"action": "same"}
-        case Step.PAYMENT:
-            return {"action": "pay"}
-        case Step.TICKET:
-            return {"action": "done"}
-    raise AssertionError(f"unexpected step {result.step} errors={dict(result.errors)}")
-
-
 def until(runtime: Runtime, step: Step) -> Show:
     """Identify the demo's returning patient and walk to ``step``."""
-    p = DEMO_RETURNING
-    flow = runtime.flow
-    flow.start()
-    result: Result = flow.submit(
-        {"action": "barcode", "text": aamva_payload(given=p.given, family=p.family, dob=p.birth_date)}
-    )
+    result = scan_returning_patient(runtime)
     while isinstance(result, Show) and result.step != step:
-        result = flow.submit(answer(result))
+        result = runtime.flow.submit(answer(result))
     assert isinstance(result, Show) and result.step == step, result
     return result
 
