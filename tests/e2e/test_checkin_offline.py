@@ -15,21 +15,12 @@ from tcp_proxy import TcpProxy
 
 from kiosk.flow.results import Done, Show, Step
 from kiosk.runtime.build import Runtime
-from portal_client.sandbox import Sandbox
 from portal_client.sandbox.seed import DEMO_RETURNING, SeedInfo
 
 
 @pytest.fixture
-def proxy(fhir_sandbox: Sandbox) -> Iterator[TcpProxy]:
-    port = int(fhir_sandbox.base_url.split(":")[2].split("/")[0])
-    proxy = TcpProxy(port)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def runtime(sandbox_seed: SeedInfo, proxy: TcpProxy, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = e2e_runtime(sandbox_seed, f"http://127.0.0.1:{proxy.port}/fhir/R4", tmp_path)
+def runtime(sandbox_seed: SeedInfo, kiosk_proxy: TcpProxy, tmp_path: Path) -> Iterator[Runtime]:
+    runtime = e2e_runtime(sandbox_seed, f"http://127.0.0.1:{kiosk_proxy.port}/fhir/R4", tmp_path)
     yield runtime
     runtime.stop()
 
@@ -40,7 +31,7 @@ def _search(base_url: str, resource_type: str, **params: str) -> list[dict[str, 
 
 
 def test_checkin_completes_while_the_back_end_is_cut_and_lands_once_later(
-    runtime: Runtime, proxy: TcpProxy, sandbox_seed: SeedInfo
+    runtime: Runtime, kiosk_proxy: TcpProxy, sandbox_seed: SeedInfo
 ) -> None:
     p = DEMO_RETURNING
     flow = runtime.flow
@@ -49,7 +40,7 @@ def test_checkin_completes_while_the_back_end_is_cut_and_lands_once_later(
     appointment_id = next(a["id"] for a in result.data["appointments"] if a["selectable"])
     result = flow.submit(answer(result))  # reads coverage, forms and consents due: still online
 
-    proxy.cut()  # the lobby's network goes down
+    kiosk_proxy.cut()  # the lobby's network goes down
     ticket = None
     while isinstance(result, Show):
         if result.step == Step.TICKET:
@@ -63,7 +54,7 @@ def test_checkin_completes_while_the_back_end_is_cut_and_lands_once_later(
     assert report.sent == 0 and runtime.outbox.counts().depth == 1  # kept, encrypted, for later
     assert _search(sandbox_seed.base_url, "Encounter", patient=f"Patient/{p.patient_id}") == []
 
-    proxy.restore()
+    kiosk_proxy.restore()
     assert runtime.sync.drain_once().sent == 1
     assert runtime.outbox.counts().depth == 0
     base = sandbox_seed.base_url
