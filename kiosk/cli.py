@@ -122,12 +122,14 @@ def _outcome_summary(outcome: Any) -> str:
 def cmd_sync(args: argparse.Namespace) -> int:
     """Deliver what waits in the outbox once, and say what happened (exit 0 / 1 dead rows / 3 rows waiting)."""
     import time
+    from datetime import timedelta
 
     from kiosk.runtime.backend import build_backend
     from portal_client.outbox import RowState
 
     settings = _load(args.config)
-    backend = build_backend(settings)
+    # The kiosk may be running: a row its sync worker is sending right now is not taken from it.
+    backend = build_backend(settings, recover_after=timedelta(minutes=15))
     try:
         outbox = backend.outbox
         before = outbox.counts()
@@ -291,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="send what waits in the outbox once and report",
         description="Deliver what waits in the outbox once and report. Exit status: 0 nothing left, "
         "1 dead rows (refused by the back-end: staff must look), 3 rows still waiting (back-end unreachable "
-        "or refusing the kiosk's credentials).",
+        "or refusing the kiosk's credentials). Safe while the kiosk runs: a row its own worker is sending is "
+        "left to it (rows in flight for over 15 minutes are taken over).",
     )
     p.add_argument("--config")
     p.add_argument("--json", action="store_true", help="machine-readable report")

@@ -116,7 +116,11 @@ class Outbox:
         clock: Clock | None = None,
         dead_retention: timedelta = timedelta(days=30),
         max_dead: int = 1000,
+        recover_after: timedelta | None = None,
     ) -> None:
+        """``recover_after``: rows in flight are taken back to pending at opening — all of them (a kiosk
+        starting: no one else can be sending), or only those in flight for longer than this (``kiosk sync``
+        while the kiosk may be running: a row its worker is sending right now is left alone)."""
         self.path = Path(path)
         self._box = box
         self._clock: Clock = clock or _UtcClock()
@@ -126,9 +130,11 @@ class Outbox:
         try:
             self._conn = self._connect()
             with self._tx() as conn:
+                now = self._now()
+                cutoff = now - recover_after.total_seconds() if recover_after is not None else now + 1
                 recovered = conn.execute(
-                    "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'in_flight'",
-                    (self._now(),),
+                    "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'in_flight' AND updated_at < ?",
+                    (now, cutoff),
                 ).rowcount
             if recovered:
                 log.info("outbox: %d in-flight row(s) back to pending after restart", recovered)

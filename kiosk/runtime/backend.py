@@ -143,7 +143,8 @@ def check_backend(settings: Settings) -> list[str]:
     return problems
 
 
-def build_backend(settings: Settings, *, clock: Clock | None = None) -> Backend:
+def build_backend(settings: Settings, *, clock: Clock | None = None, recover_after: timedelta | None = None) -> Backend:
+    """``recover_after``: see ``Outbox`` (None at kiosk start-up: every row left in flight is sent again)."""
     from portal_client.crypto import SealedBox, ensure_outside
     from portal_client.directory import FhirDirectory
     from portal_client.offline import DayCache, DayCacheWorker
@@ -159,7 +160,8 @@ def build_backend(settings: Settings, *, clock: Clock | None = None) -> Backend:
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ensure_outside(settings.outbox_key_path, data_dir)
     box = SealedBox.from_key_file(settings.outbox_key_path)  # one key seals the outbox and the offline day
-    outbox = Outbox(data_dir / DB_NAME, box, dead_retention=timedelta(days=settings.outbox.dead_retention_days))
+    outbox = Outbox(data_dir / DB_NAME, box, dead_retention=timedelta(days=settings.outbox.dead_retention_days),
+                    recover_after=recover_after)  # fmt: skip
     cache = DayCache(data_dir, box)
     day_worker = None
     if settings.offline.prefetch:

@@ -81,6 +81,20 @@ def test_in_flight_rows_go_back_to_pending_on_restart(tmp_path: Path) -> None:
     assert row is not None and row.id == a and row.attempts == 2 and row.payload == {"i": 1}
 
 
+def test_a_second_process_takes_back_only_stale_in_flight_rows(tmp_path: Path) -> None:
+    """`kiosk sync` next to a running kiosk: the row the kiosk is sending now is left to it."""
+    clock = FakeClock()
+    kiosk = make(tmp_path, clock)
+    kiosk.put("checkin", "c1", {"i": 1})
+    assert kiosk.claim() is not None
+    staff = make(tmp_path, clock, recover_after=timedelta(minutes=15))
+    assert staff.counts().in_flight == 1 and staff.claim() is None
+    staff.close()
+    clock.advance(16 * 60)  # the kiosk died long ago with it in flight
+    staff = make(tmp_path, clock, recover_after=timedelta(minutes=15))
+    assert staff.counts().pending == 1
+
+
 def test_dead_rows_keep_the_outcome_and_can_be_retried(tmp_path: Path) -> None:
     outbox = make(tmp_path)
     row_id = outbox.put("checkin", "c1", {"i": 1})
