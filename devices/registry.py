@@ -30,6 +30,7 @@ BACKENDS: dict[str, dict[str, str]] = {
         "camera": "devices.barcode.camera_source:CameraBarcodeSource",
         "wedge": "devices.barcode.wedge:WedgeBarcodeSource",
         "serial": "devices.barcode.serial_source:SerialBarcodeSource",
+        "multi": "devices.barcode.multi:MultiBarcodeSource",
     },
     "smartcard": {
         "simulated": "devices.smartcard.simulated:SimulatedCardReader",

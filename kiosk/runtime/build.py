@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devices import registry
-from devices.errors import DeviceError
+from devices.errors import DeviceError, DeviceSetupError
 from devices.health import DeviceHealth, HealthStatus
 from kiosk.flow.config import FlowConfig, StepSwitches
 from kiosk.flow.machine import CheckinFlow
@@ -83,6 +83,9 @@ class Devices:
     payment: Any = None
     printer: Any = None
     backends: dict[str, str] = field(default_factory=dict)
+    # The camera whose frames the barcode source decodes (the kiosk's camera, shared): the identify screen runs
+    # it while it shows the preview. None when no barcode source reads the kiosk's camera.
+    scan_camera: Any = None
 
     def items(self) -> list[tuple[str, Any]]:
         return [(kind, getattr(self, kind)) for kind in DEVICE_KINDS]
@@ -144,7 +147,26 @@ def build_devices(settings: Settings) -> Devices:
         section: DeviceSection = getattr(settings.devices, kind)
         setattr(devices, kind, registry.create(kind, section.backend, _device_options(settings, kind, section)))
         devices.backends[kind] = section.backend
+    _attach_scan_camera(devices)
     return devices
+
+
+def _attach_scan_camera(devices: Devices) -> None:
+    """A camera barcode source without a camera of its own decodes the kiosk's camera (one device, shared)."""
+    from devices.barcode.multi import parts
+
+    for part in parts(devices.barcode):
+        if getattr(part, "backend", "") != "camera" or not hasattr(part, "attach_camera"):
+            continue
+        if getattr(part, "_owns_camera", False):
+            continue  # [devices.barcode.camera]: its own camera, started with the source
+        if devices.camera is None:
+            raise DeviceSetupError(
+                "barcode backend 'camera' needs a camera: enable [devices.camera], or give the barcode source "
+                "its own camera table ([devices.barcode.camera])"
+            )
+        part.attach_camera(devices.camera)
+        devices.scan_camera = devices.camera
 
 
 def check_devices(settings: Settings) -> list[str]:
