@@ -309,9 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config")
     p.set_defaults(func=cmd_doctor)
 
-    from kiosk.commands import scan  # kiosk decode, kiosk parse-id
+    from kiosk.commands import scan, staff  # kiosk decode, kiosk parse-id; kiosk staff hash-pin
 
     scan.register(sub)
+    staff.register(sub)
     return parser
 
 

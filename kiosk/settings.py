@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from kiosk.settings_ops import MetricsSection, MonitorSection, StaffSection
+
 REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_CONFIG = REPO_CONFIG_DIR / "default.toml"
 KNOWN_LANGUAGES = ("en", "es", "zh", "vi")
@@ -262,6 +264,9 @@ class Settings(_Section):
     sync: SyncSection = Field(default_factory=SyncSection)
     offline: OfflineSection = Field(default_factory=OfflineSection)
     heartbeat: HeartbeatSection = Field(default_factory=HeartbeatSection)
+    staff: StaffSection = Field(default_factory=StaffSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    monitor: MonitorSection = Field(default_factory=MonitorSection)
     ui: UiSection = Field(default_factory=UiSection)
     devices: DevicesSection = Field(default_factory=DevicesSection)
     # Where the file was loaded from: relative paths resolve against its folder.
@@ -269,6 +274,13 @@ class Settings(_Section):
     # The file's values as written (amounts in dollars etc.): overrides are merged into these and validated
     # again, so nothing is converted twice.
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tablet_has_staff(self) -> Settings:
+        if self.kiosk.mode == "tablet" and not self.staff.configured:
+            raise ValueError('[kiosk] mode = "tablet" needs staff unlock: [staff] pin_hash_file, pin_hash_env '
+                             "or badge_allow_list_file")
+        return self
 
     # -- paths -----------------------------------------------------------------------------------------
     def resolve(self, path: Path) -> Path:
@@ -286,24 +298,31 @@ class Settings(_Section):
     def outbox_key_path(self) -> Path:
         return self.resolve(self.outbox.key_file)
 
+    def _secret(self, env: str, file: Path | None, *, missing_ok: bool) -> bytes:
+        """A secret from its environment variable (precedence) or file; b"" when neither is set."""
+        if env and os.environ.get(env):
+            return os.environ[env].encode().strip()
+        if file is None:
+            return b""
+        path = self.resolve(file)
+        if missing_ok and not path.exists():
+            return b""
+        return path.read_bytes().strip()
+
     def reminder_secret(self) -> bytes:
         """The reminder-QR HMAC key from its file or environment variable; empty = QR check-in off."""
         ident = self.identify
-        if ident.reminder_secret_env and os.environ.get(ident.reminder_secret_env):
-            return os.environ[ident.reminder_secret_env].encode()
-        if ident.reminder_secret_file:
-            path = self.resolve(ident.reminder_secret_file)
-            if path.exists():
-                return path.read_bytes().strip()
-        return b""
+        return self._secret(ident.reminder_secret_env, ident.reminder_secret_file, missing_ok=True)
 
     def bearer_token(self) -> str:
-        b = self.backend
-        if b.token_env and os.environ.get(b.token_env):
-            return os.environ[b.token_env].strip()
-        if b.token_file:
-            return self.resolve(b.token_file).read_text().strip()
-        return ""
+        return self._secret(self.backend.token_env, self.backend.token_file, missing_ok=False).decode()
+
+    def staff_pin_hashes(self) -> str:
+        """The staff PIN hash lines (file or variable); "" = no PIN unlock. Raises OSError if unreadable."""
+        return self._secret(self.staff.pin_hash_env, self.staff.pin_hash_file, missing_ok=False).decode()
+
+    def metrics_token(self) -> str:
+        return self._secret(self.metrics.token_env, self.metrics.token_file, missing_ok=False).decode()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys replaced, validated like the file (``backend={"base_url": ...}``).

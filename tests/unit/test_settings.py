@@ -155,3 +155,45 @@ def test_cli_config_check_tries_the_smart_key(tmp_path: Path, key_mode: int | No
         assert "chmod 600" in proc.stderr
     if key_mode is None:
         assert "cannot read it" in proc.stderr
+
+
+# -- staff, metrics, monitor -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[staff]\nmax_failures = 0\n", "[staff] max_failures = 0: expected a value greater than or equal to 1"),
+        ("[staff]\nlockout_s = 60\nlockout_max_s = 30\n", "lockout_max_s must be at least lockout_s"),
+        ("[staff]\nunlock_timeout_s = 5\n", "[staff] unlock_timeout_s = 5: expected a value greater than or equal"),
+        ('[staff]\npin = "1234"\n', "[staff] pin = '1234': unknown key"),
+        ("[staff]\naudit_to_backend = 2\n", "[staff] audit_to_backend = 2: expected true or false"),
+        ('[metrics]\nhost = "0.0.0.0"\n', "a host other than 127.0.0.1 needs token_file or token_env"),
+        ("[metrics]\nport = 70000\n", "[metrics] port = 70000: expected a value less than or equal to 65535"),
+        ("[monitor]\noffline_after_s = 1\n", "[monitor] offline_after_s = 1: expected a value greater than or equal"),
+        ('[kiosk]\nmode = "tablet"\n[staff]\npin_hash_env = ""\npin_hash_file = ""\n', ""),
+    ],
+)
+def test_staff_metrics_and_monitor_keys(tmp_path: Path, toml: str, expected: str) -> None:
+    if not expected:  # a tablet without any staff unlock could never be handed over or taken back
+        expected = 'mode = "tablet" needs staff unlock'
+        toml = '[kiosk]\nmode = "tablet"\n'
+    path = _write(tmp_path, toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(err.value).startswith(str(path) + ": ") and expected in str(err.value)
+
+
+def test_staff_and_metrics_defaults_and_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings(DEFAULT_CONFIG)
+    assert s.staff.configured and s.staff.max_failures == 5 and s.staff.lockout_s == 30
+    assert s.staff.pin_hash_file is not None and s.resolve(s.staff.pin_hash_file).is_file()
+    assert "\ndemo:scrypt$16384$" in s.staff_pin_hashes()  # comments stay: the parser skips them
+    monkeypatch.setenv("KIOSK_STAFF_PIN_HASH", "anna:scrypt$16$8$1$x$y\n")
+    assert s.staff_pin_hashes() == "anna:scrypt$16$8$1$x$y"  # the variable wins
+    assert not s.metrics.enabled and s.metrics.host == "127.0.0.1" and s.metrics.port == 9108
+    assert s.metrics_token() == ""
+    (tmp_path / "token").write_text("s3cret\n")
+    lan = _write(tmp_path, '[metrics]\nenabled = true\nhost = "0.0.0.0"\ntoken_file = "token"\n')
+    assert load_settings(lan).metrics_token() == "s3cret"
+    assert s.monitor.offline_after_s == 120 and s.monitor.refresh_s == 15
+    tablet = _write(tmp_path, '[kiosk]\nmode = "tablet"\n[staff]\npin_hash_env = "X"\n')
+    assert load_settings(tablet).kiosk.mode == "tablet"
