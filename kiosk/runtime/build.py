@@ -21,7 +21,11 @@ from kiosk.flow.ports import Clock
 from kiosk.flow.types import Money
 from kiosk.runtime.backend import Backend, build_backend, build_client, build_heartbeat
 from kiosk.runtime.clock import SystemClock
+from kiosk.runtime.counters import CountingSink, DailyCounters
+from kiosk.runtime.device_ports import PrinterPort, TerminalPort
 from kiosk.runtime.queue_numbers import FileQueueNumbers
+from kiosk.runtime.staff_setup import build_staff
+from kiosk.runtime.status import StatusModel
 from kiosk.runtime.worker import FlowWorker
 from kiosk.settings import DeviceSection, Settings
 
@@ -223,6 +227,12 @@ class Runtime:
     queue: FileQueueNumbers
     clock: Clock
     started: bool = False
+    # Staff mode and operations (kiosk/staff, status.py, counters.py, metrics.py): see their docstrings.
+    staff: Any = None  # kiosk.staff.auth.StaffAuth
+    counters: Any = None  # kiosk.runtime.counters.DailyCounters
+    printer_port: Any = None  # kiosk.runtime.device_ports.PrinterPort (the last ticket, for reprints)
+    status: Any = None  # kiosk.runtime.status.StatusModel
+    metrics: Any = None  # kiosk.runtime.metrics.MetricsServer when [metrics] enabled
 
     @property
     def directory(self) -> Any:
@@ -247,8 +257,15 @@ class Runtime:
         # The camera is not started here: the screen that shows a preview starts and stops it, so an idle
         # kiosk holds no frames and burns no CPU. The back-end's workers: offline-day prefetch, sync, heartbeat.
         self.backend.start(self.settings)
+        if self.settings.metrics.enabled:
+            from kiosk.runtime.metrics import MetricsServer
+
+            self.metrics = MetricsServer.from_runtime(self)
+            self.metrics.start()
 
     def stop(self) -> None:
+        if self.metrics is not None:
+            self.metrics.stop()
         self.worker.stop()
         self.devices.stop()
         self.backend.close()
@@ -257,6 +274,25 @@ class Runtime:
     def health(self) -> list[DeviceHealth]:
         return self.devices.health()
 
+    def restart_devices(self) -> None:
+        """Stop every device, build them again from the settings and swap them in (status screen action).
+        The flow reaches printer and terminal through ports that follow the swap; whoever started an input
+        device (barcode, card reader, camera) starts the new one (``status.on_devices_restarted``)."""
+        self.devices.stop()
+        fresh = build_devices(self.settings)
+        for kind in DEVICE_KINDS:
+            setattr(self.devices, kind, getattr(fresh, kind))
+        self.devices.backends = fresh.backends
+        log.info("devices restarted")
+
+    def session_health(self) -> DeviceHealth:
+        """Whether a patient is using the kiosk now, as a pseudo device the heartbeat reports (the monitor
+        view's "in use / idle"): status ok, detail ``in_use`` or ``idle``."""
+        from kiosk.runtime.status import IDLE_STEPS
+
+        in_use = str(self.flow.session.step) not in IDLE_STEPS
+        return DeviceHealth(kind="session", backend="", status=HealthStatus.OK, detail="in_use" if in_use else "idle")
+
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """The kiosk's object graph. ``clock`` replaces the system clock (tests pin the practice's "now")."""
@@ -264,19 +300,48 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     config = flow_config(settings)
     clock = clock or SystemClock(config.timezone)
     backend = build_backend(settings, clock=clock)
-    backend.heartbeat = build_heartbeat(settings, backend, devices, clock)
+    reported = _ReportedDevices(devices)
+    backend.heartbeat = build_heartbeat(settings, backend, reported, clock)  # type: ignore[arg-type]
     queue = FileQueueNumbers(settings.data_dir / "queue-numbers.json", prefix=settings.kiosk.queue_prefix)
+    counters = DailyCounters(settings.data_dir, config.timezone, clock)
+    printer_port = PrinterPort(devices, clock, config.timezone) if devices.printer is not None else None
+    staff = build_staff(settings, outbox=backend.outbox, on_stored=backend.sync.notify, now=clock.now)
     flow = CheckinFlow(
         config,
         directory=backend.directory,
-        sink=backend.sink,
-        terminal=devices.payment,
-        printer=devices.printer,
+        sink=CountingSink(backend.sink, counters),
+        terminal=TerminalPort(devices) if devices.payment is not None else None,
+        printer=printer_port,
         queue=queue,
         clock=clock,
+        **_tablet_ports(settings, backend, staff),
     )
-    return Runtime(settings=settings, flow=flow, worker=FlowWorker(), devices=devices, backend=backend,
-                   queue=queue, clock=clock)
+    runtime = Runtime(settings=settings, flow=flow, worker=FlowWorker(), devices=devices, backend=backend,
+                      queue=queue, clock=clock, staff=staff, counters=counters, printer_port=printer_port)  # fmt: skip
+    reported.runtime = runtime
+    runtime.status = StatusModel(runtime)
+    return runtime
+
+
+class _ReportedDevices:
+    """What the heartbeat reports: every device, plus the session pseudo device (in use / idle)."""
+
+    def __init__(self, devices: Devices) -> None:
+        self.devices = devices
+        self.runtime: Runtime | None = None
+
+    def health(self) -> list[DeviceHealth]:
+        out = self.devices.health()
+        if self.runtime is not None:
+            out.append(self.runtime.session_health())
+        return out
+
+
+def _tablet_ports(settings: Settings, backend: Backend, staff: Any) -> dict[str, Any]:
+    """Tablet mode: the staff gate and the schedule reads (today's appointments, ticket QR) for the flow."""
+    if settings.kiosk.mode != "tablet":
+        return {}
+    return {"staff": staff, "schedule": backend.directory.live}
 
 
 def doctor_report(settings: Settings) -> list[tuple[str, str, str]]:
