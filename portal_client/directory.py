@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
-from kiosk.flow.types import JSON, Appointment, ConsentDocument, CoverageInfo, Patient
+from kiosk.flow.types import JSON, Appointment, ConsentDocument, CoverageInfo, Patient, ScheduledVisit
 
 from .client import FhirClient, Resource
 from .errors import NotFound
 from .fhir import read_mapping as rm
 from .fhir.read_mapping import MappingError
+from .fhir.write_common import CHECKIN_SYSTEM
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,51 @@ class FhirDirectory:
         out.sort(key=lambda a: a.start)
         log.debug("appointments_on: %d appointment(s) for Patient/%s", len(out), patient_id)
         return tuple(out)
+
+    # -- the day's schedule (tablet mode: kiosk.flow.ports.Schedule) -------------------------------------
+    def appointments_for_day(self, day: date) -> Sequence[ScheduledVisit]:
+        """Every appointment starting on that local day, with its patient (one ``_id`` search for all)."""
+        start = datetime.combine(day, time.min, self.tz)
+        end = datetime.combine(day + timedelta(days=1), time.min, self.tz)
+        params = {"date": [f"ge{start.isoformat()}", f"lt{end.isoformat()}"], "_sort": "date", "_count": "200"}
+        resources = list(self.client.search_all("Appointment", params, limit=500))
+        names = self.resolve_names([key for r in resources for key in rm.appointment_references(r)])
+        appointments = [a for r in resources if (a := _mapped(rm.appointment, r, names)) is not None]
+        appointments = [a for a in appointments if a.start.astimezone(self.tz).date() == day]
+        patients = self._patients({a.patient_id for a in appointments if a.patient_id})
+        appointments.sort(key=lambda a: a.start)
+        log.debug("appointments_for_day: %d appointment(s), %d patient(s)", len(appointments), len(patients))
+        return tuple(ScheduledVisit(a, patients.get(a.patient_id)) for a in appointments)
+
+    def _patients(self, ids: set[str]) -> dict[str, Patient]:
+        out: dict[str, Patient] = {}
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), 50):
+            chunk = wanted[i : i + 50]
+            params = {"_id": ",".join(chunk), "_count": str(len(chunk))}
+            for resource in self.client.search_all("Patient", params, limit=len(chunk)):
+                patient = _mapped(rm.patient, resource)
+                if patient is not None:
+                    out[patient.id] = patient
+        return out
+
+    def find_checkin(self, checkin_id: str) -> ScheduledVisit | None:
+        """The visit of a kiosk check-in (a ticket's ``CKI-TICKET:<id>``): its Encounter, made with the
+        check-in id as identifier, names the patient and the appointment. None until it reached the server."""
+        params = {"identifier": f"{CHECKIN_SYSTEM}|{checkin_id}", "_count": "1"}
+        encounter = next(iter(self.client.search_all("Encounter", params, limit=1)), None)
+        if encounter is None:
+            return None
+        patient_id = rm.reference_id(str((encounter.get("subject") or {}).get("reference") or ""), "Patient")
+        refs = [rm.reference_id(str(a.get("reference") or ""), "Appointment")
+                for a in encounter.get("appointment") or []]  # fmt: skip
+        appointment_id = next((r for r in refs if r), None)
+        if not patient_id or not appointment_id:
+            return None
+        appointment = self.get_appointment(appointment_id)
+        if appointment is None or appointment.patient_id != patient_id:
+            return None
+        return ScheduledVisit(appointment, self.get_patient(patient_id))
 
     # -- insurance --------------------------------------------------------------------------------------
     def coverage_for(self, patient_id: str) -> CoverageInfo | None:

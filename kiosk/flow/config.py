@@ -51,3 +51,5 @@ class FlowConfig:
     reminder_max_age_days: int = 14
     # Forms: one question per page instead of one top-level item per page (STEPS.md, forms).
     simple_forms: bool = False
+    # Tablet mode (STEPS.md, "Tablet mode"): staff start each session; no payment, no ticket.
+    tablet: bool = False

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
 from .base import Handler
 from .config import FlowConfig
-from .ports import CheckinSink, Clock, Directory, PaymentTerminal, QueueNumbers, TicketPrinter
+from .ports import CheckinSink, Clock, Directory, PaymentTerminal, QueueNumbers, Schedule, TicketPrinter
 from .results import Done, Result, Step, ToDesk
 from .steps_identify import IdentifySteps
 from .steps_visit import VisitSteps
+from .tablet import StaffGate, TabletSteps
 from .types import DeskReason
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def _new_id() -> str:
     return uuid4().hex
 
 
-class CheckinFlow(IdentifySteps, VisitSteps):
+class CheckinFlow(TabletSteps, IdentifySteps, VisitSteps):
     def __init__(
         self,
         config: FlowConfig,
@@ -50,8 +52,16 @@ class CheckinFlow(IdentifySteps, VisitSteps):
         queue: QueueNumbers,
         clock: Clock,
         new_id: Callable[[], str] = _new_id,
+        *,
+        staff: StaffGate | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
+        if config.tablet:  # a tablet takes no payment and prints no ticket (STEPS.md, "Tablet mode")
+            config = replace(config, steps=replace(config.steps, payment=False, ticket=False))
+            terminal = printer = None
         super().__init__(config, directory, sink, terminal, printer, queue, clock, new_id)
+        self._staff_gate = staff
+        self._schedule = schedule
         self._handlers: dict[Step, Handler] = {
             Step.WELCOME: self._on_welcome,
             Step.IDENTIFY: self._on_identify,
@@ -63,6 +73,8 @@ class CheckinFlow(IdentifySteps, VisitSteps):
             Step.CONSENTS: self._on_consents,
             Step.PAYMENT: self._on_payment,
             Step.TICKET: self._on_ticket,
+            Step.TABLET_START: self._on_tablet_start,
+            Step.HAND_BACK: self._on_hand_back,
         }
         self.reset()
 
@@ -76,8 +88,10 @@ class CheckinFlow(IdentifySteps, VisitSteps):
         self.session.clear()
         self.session.language = self._config.default_language
         self.session.attempts_left = max(1, self._config.max_identify_attempts)
-        self._current = self._show(Step.WELCOME)
-        log.info("checkin %s: reset -> welcome", old_id or "-")
+        first = Step.TABLET_START if self._config.tablet else Step.WELCOME
+        self.session.step = first
+        self._current = self._show(first)
+        log.info("checkin %s: reset -> %s", old_id or "-", first)
         return self._current
 
     def submit(self, user_input: Mapping[str, Any]) -> Result:
@@ -104,8 +118,8 @@ class CheckinFlow(IdentifySteps, VisitSteps):
 
     def to_desk(self, reason: str = "patient_request") -> Result:
         """The "I need help" button, on every screen. Keeps what was entered."""
-        if isinstance(self._current, (Done, ToDesk)):
-            return self._current
+        if isinstance(self._current, (Done, ToDesk)) or self.session.step in (Step.TABLET_START, Step.HAND_BACK):
+            return self._current  # nothing to hand over (a tablet's staff screens)
         try:
             desk_reason = DeskReason(reason)
         except ValueError:
@@ -117,7 +131,7 @@ class CheckinFlow(IdentifySteps, VisitSteps):
         """Show ``step`` (arriving forward or backward), or None to skip it."""
         switches = self._config.steps
         if step == Step.CONFIRM_APPOINTMENT:
-            return self._show(step)
+            return None if self._config.tablet else self._show(step)  # a tablet never goes back to it
         if step == Step.DEMOGRAPHICS:
             return self._show(step) if switches.demographics else None
         if step == Step.INSURANCE:
@@ -126,8 +140,8 @@ class CheckinFlow(IdentifySteps, VisitSteps):
             return self._enter_forms(forward) if switches.forms else None
         if step == Step.CONSENTS:
             return self._enter_consents(forward)
-        if step == Step.PAYMENT:
-            return self._enter_payment() if forward else None
+        if step == Step.PAYMENT:  # a tablet neither charges nor records an amount owed
+            return self._enter_payment() if forward and not self._config.tablet else None
         return self._finish() if forward else None
 
     def _forward(self, after: Step) -> Result:

@@ -27,6 +27,7 @@ from .types import (
     Patient,
     PaymentRequest,
     PaymentResult,
+    ScheduledVisit,
     Ticket,
 )
 
@@ -88,6 +89,20 @@ class Directory(Protocol):
 
     def consents_due(self, patient: Patient, appointment: Appointment) -> Sequence[ConsentDocument]:
         """Consent documents the patient has not signed yet (or whose version changed)."""
+        ...
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    """Reads a tablet needs besides ``Directory`` (tablet mode, behind staff unlock). May raise
+    ServiceUnavailable. ``portal_client.directory.FhirDirectory`` implements both protocols."""
+
+    def appointments_for_day(self, day: date) -> Sequence[ScheduledVisit]:
+        """Every appointment starting on that local day, any status, by start time, with its patient."""
+        ...
+
+    def find_checkin(self, checkin_id: str) -> ScheduledVisit | None:
+        """The visit a kiosk check-in was for (from a ticket's QR), once it reached the back-end."""
         ...
 
 

@@ -28,6 +28,9 @@ class Step(StrEnum):
     TICKET = "ticket"
     DONE = "done"
     DESK = "desk"
+    # Tablet mode (tablet.py): staff choose the patient; the tablet ends locked until staff take it back.
+    TABLET_START = "tablet_start"
+    HAND_BACK = "hand_back"
 
 
 @dataclass(frozen=True)

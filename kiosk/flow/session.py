@@ -25,6 +25,7 @@ from .types import (
     Money,
     Patient,
     PaymentResult,
+    ScheduledVisit,
     SignedConsent,
 )
 
@@ -64,6 +65,10 @@ class Session:
     record: CheckinRecord | None = None  # the last record built (kept for a retry after StorageError)
     stored: bool = False  # the record reached the sink
     shown_ticket_data: dict[str, Any] = field(default_factory=dict)
+    # Tablet mode: the day's visits staff choose from, and what the locked hand-back screen says.
+    visits: list[ScheduledVisit] = field(default_factory=list)
+    visits_day: str = ""
+    hand_back: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # ids and states only (DESIGN §9)
         return f"Session(step={self.step!s}, checkin_id={self.checkin_id!r})"

@@ -96,6 +96,14 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class ScheduledVisit:
+    """One appointment of the day with its patient, for staff choosing who gets a tablet (tablet mode)."""
+
+    appointment: Appointment
+    patient: Patient | None  # None when the patient could not be read
+
+
+@dataclass(frozen=True)
 class CoverageInfo:
     """Insurance as read from the back-end or entered by the patient."""
 

@@ -96,4 +96,8 @@ def step_data(step: Step, session: Session, config: FlowConfig) -> dict[str, Any
         }
     if step == Step.TICKET:
         return dict(s.shown_ticket_data)
+    if step in (Step.TABLET_START, Step.HAND_BACK):
+        from .tablet import tablet_data
+
+        return tablet_data(step, s, config)
     return {}

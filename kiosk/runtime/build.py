@@ -75,6 +75,7 @@ def flow_config(settings: Settings) -> FlowConfig:
         max_identify_attempts=settings.identify.max_attempts,
         reminder_secret=settings.reminder_secret(),
         reminder_max_age_days=settings.identify.reminder_max_age_days,
+        tablet=tablet,
     )
 
 
