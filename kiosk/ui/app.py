@@ -4,6 +4,8 @@
 - Intents go to the flow through :class:`~kiosk.ui.controller.Controller` (off the UI thread); results come
   back on Kivy's main thread and pick the screen.
 - Device events (barcode scans) are marshalled onto the main thread before anything touches a widget.
+  A keyboard-wedge scanner's keys go through :class:`~kiosk.ui.scanning.WedgeKeyGate` (never into a field);
+  the identify screen runs the camera (``Devices.scan_camera``) while it shows the preview.
 - Inactivity: :class:`kiosk.flow.idle.IdleTimer`, fed by every touch/key and ticked each second; a warning
   with "I need more time", then the session is wiped (flow reset + every screen cleared) → welcome.
 - After Done/ToDesk the done/desk screen stays ``settings.ui.done_screen_s`` seconds, then the same wipe.
@@ -42,9 +44,11 @@ from kiosk.flow.idle import ACTIVE, EXPIRED, WARNING, IdleTimer
 from kiosk.flow.results import Done, Result, Show, ToDesk
 from kiosk.ui.controller import Controller
 from kiosk.ui.i18n_kv import reset_language, set_language, tr
+from kiosk.ui.scanning import WedgeKeyGate, scan_setup
 from kiosk.ui.screens import SCREEN_CLASSES, load_all_kv
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.theme import load_kv, theme
+from kiosk.ui.widgets.text_field import key_router
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,8 @@ class KioskApp(App):
         self._end_event: ClockEvent | None = None
         self._busy_event: ClockEvent | None = None
         self._scanning = False
+        self.scan_setup = scan_setup(runtime.devices)  # camera preview, dedicated scanner, keyboard wedge
+        self.wedge_gate: WedgeKeyGate | None = None
         self.sessions_ended = 0
         self.last_result: Result | None = None
         self.history: list[str] = []  # steps shown, in order (demo summary, tests)
@@ -137,6 +143,7 @@ class KioskApp(App):
         self.root_widget = root
         from kivy.core.window import Window
 
+        key_router.attach(Window)  # first: activity (bound after it) is seen before a field takes a key
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         return root
 
@@ -188,6 +195,9 @@ class KioskApp(App):
         if barcode is not None and not self._scanning:
             barcode.start(self._on_barcode_thread)
             self._scanning = True
+            if self.scan_setup.wedge is not None and self.wedge_gate is None:
+                self.wedge_gate = WedgeKeyGate(self.scan_setup.wedge)
+                self.wedge_gate.install()  # a scanner's keys never reach a field from now on
         if self._idle_event is None:
             self._idle_event = Clock.schedule_interval(self._idle_tick, 1.0)
         self.idle.reset(self.now())
@@ -206,6 +216,9 @@ class KioskApp(App):
         from kivy.core.window import Window
 
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        if self.wedge_gate is not None:
+            self.wedge_gate.uninstall()
+            self.wedge_gate = None
         barcode = self.runtime.devices.barcode
         if barcode is not None and self._scanning:
             try:
@@ -243,6 +256,9 @@ class KioskApp(App):
             return
         screen.render(data, errors)
         if self.manager.current != step:
+            previous = self.screens.get(self.manager.current)
+            if previous is not None:
+                previous.on_leave_step()
             self.manager.current = step
             self.history.append(step)
             screen.on_enter_step()
@@ -379,6 +395,8 @@ class KioskApp(App):
         from kiosk.ui.widgets.text_field import focus_tracker
 
         focus_tracker.clear()
+        if self.wedge_gate is not None:
+            self.wedge_gate.reset()  # nothing held back from this patient reaches the next one
         for screen in self.screens.values():
             screen.clear()
         theme.reset()

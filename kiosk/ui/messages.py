@@ -35,7 +35,10 @@ ERRORS: dict[str, str] = {
     "backend_unavailable": N_(
         "We cannot reach our records right now. Please try again in a moment, or see the front desk."
     ),
-    "barcode_not_recognized": N_("We could not use that code. Please try again, or tap “Type my name instead”."),
+    "barcode_not_recognized": N_(
+        "That code is not one we can use. Please scan the barcode on the back of your ID or the code on your"
+        " appointment reminder, or tap “Type my name instead”."
+    ),
     "id_unreadable": N_("We could not read your ID. Please try again, or tap “Type my name instead”."),
     "token_invalid": N_("We could not use that reminder code. Please tap “Type my name instead”."),
     "token_expired": N_("That reminder code has expired. Please tap “Type my name instead”."),

@@ -18,6 +18,7 @@ API (stable; the screens' tests and the demo use it)::
     ui.drag(widget, [(x, y), ...], local=True)   # one stroke; local = widget-local px, (0, 0) bottom-left
     ui.type_text("Ñandú")                        # physical keyboard: on_key_down + on_textinput per char
     ui.press_key("backspace" | "enter" | "tab" | "escape" | "left" | "right" | keycode_int)
+    ui.type_as_scanner(payload, tick=clock_step)  # a keyboard-wedge scanner's burst (Shift, Enter, Ctrl+^)
     ui.screenshot("/tmp/widgets/keypad.png")     # -> Path of the PNG written (Kivy's counter suffix removed)
     ui.advance_clock(31.0)                       # Kivy's clock jumps ahead (idle timeouts) + frames
     ui.scroll_into_view(widget)                  # what tap() does first
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,10 @@ KEYCODES: dict[str, int] = {
     "home": 278,
     "end": 279,
     "shift": 304,
+    "ctrl": 305,
 }
+#: Characters typed with Shift on a US keyboard (besides capitals).
+SHIFTED = '~!@#$%^&*()_+{}|:"<>?'
 
 
 class _ClockOffset:
@@ -225,6 +229,35 @@ class UIHarness:
             self.window.dispatch("on_textinput", ch)
             self.window.dispatch("on_key_up", code, 0)
         self.frames(1)
+
+    def type_as_scanner(self, text: str, tick: Callable[[], None] | None = None) -> None:
+        """Keys as a USB keyboard-wedge scanner sends them, with no frame in between: Shift for capitals and
+        shifted symbols, Enter for LF/CR, Ctrl+<key> for other control characters (Ctrl+^ = RS, Ctrl+] = GS).
+        ``tick()`` runs before each character (a test advances the scanner gate's clock)."""
+        window = self.window
+        for ch in text:
+            if tick is not None:
+                tick()
+            if ch in "\r\n":
+                window.dispatch("on_key_down", KEYCODES["enter"], 40, None, [])
+                window.dispatch("on_key_up", KEYCODES["enter"], 40)
+            elif ord(ch) < 0x20:
+                key = ord(chr(ord(ch) + 0x40).lower())
+                window.dispatch("on_key_down", KEYCODES["ctrl"], 0, None, ["ctrl"])
+                window.dispatch("on_key_down", key, 0, None, ["ctrl"])
+                window.dispatch("on_key_up", key, 0)
+                window.dispatch("on_key_up", KEYCODES["ctrl"], 0)
+            else:
+                shifted = ch.isupper() or ch in SHIFTED
+                mods = ["shift"] if shifted else []
+                code = ord(ch.lower()) if ord(ch) < 256 else 0
+                if shifted:
+                    window.dispatch("on_key_down", KEYCODES["shift"], 0, None, mods)
+                window.dispatch("on_key_down", code, 0, ch, mods)
+                window.dispatch("on_textinput", ch)
+                window.dispatch("on_key_up", code, 0)
+                if shifted:
+                    window.dispatch("on_key_up", KEYCODES["shift"], 0)
 
     # -- looking -------------------------------------------------------------------------------------
     def screenshot(self, path: str | os.PathLike[str]) -> Path:

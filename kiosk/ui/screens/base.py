@@ -142,6 +142,9 @@ class KioskScreen(Screen):
     def on_enter_step(self) -> None:
         """Called after the screen became the current one (focus a field, reset sub-stages, ...)."""
 
+    def on_leave_step(self) -> None:
+        """Called before another screen becomes the current one (stop a camera, ...)."""
+
     # -- intents -------------------------------------------------------------------------------------
     def emit(self, intent: Mapping[str, Any], *, overlay: bool = True) -> bool:
         """Send an intent for this step. False when ignored (another call is still running)."""

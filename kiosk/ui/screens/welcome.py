@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.ui.i18n_kv import language_endonym
 from kiosk.ui.screens.base import KioskScreen
@@ -14,6 +14,13 @@ class WelcomeScreen(KioskScreen):
     step = "welcome"
     languages = ListProperty(["en", "es"])
     language = StringProperty("en")
+    has_scanner = BooleanProperty(True)
+    """A dedicated scanner listens here (the camera only runs on the identify screen: no "scan to start")."""
+
+    def on_kv_post(self, _base_widget: Any) -> None:
+        setup = getattr(self.kiosk, "scan_setup", None)
+        if setup is not None:
+            self.has_scanner = bool(setup.scanner)
 
     def on_render(self, data: dict[str, Any], errors: dict[str, str]) -> None:
         self.languages = list(data.get("languages") or self.languages)

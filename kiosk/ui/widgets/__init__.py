@@ -17,10 +17,12 @@ What screens use (details in each module's docstring):
 - overlays: BusyOverlay (show()/hide(), help_enabled + on_help), IdleWarning (show(remaining), remaining,
   on_more_time, on_timeout).
 - step_progress: StepProgress (count, index).
+- camera_preview: CameraPreview (start(camera), stop(), roi → guide frame, status off/starting/live/no_signal).
 """
 
 from kiosk.ui.widgets import (  # noqa: F401
     basic,
+    camera_preview,
     date_field,
     keyboard,
     keypad,

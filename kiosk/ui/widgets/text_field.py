@@ -8,12 +8,16 @@ keyboard still types, and :class:`~kiosk.ui.widgets.keyboard.OnScreenKeyboard` t
 
 Only one field is focused at a time (:data:`focus_tracker`); tapping keys of the on-screen keyboard does not
 take the focus away (``unfocus_on_touch`` is off).
+
+Physical keys reach the focused field through :data:`key_router`, the one listener of the Window's key events:
+its optional ``gate`` sees every key first (the keyboard-wedge scanner's, kiosk/ui/scanning.py: a scanner's
+burst never types into a field) and hands back, through :meth:`KeyRouter.type_released`, keys a person typed.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from kivy.base import EventLoop
 from kivy.clock import Clock
@@ -50,6 +54,84 @@ class FocusTracker(EventDispatcher):
 focus_tracker = FocusTracker()
 
 
+class KeyGate(Protocol):
+    """Sees every physical key before the focused field; True = swallowed (no widget gets it)."""
+
+    def key_down(self, key: int, codepoint: str | None, modifiers: list[str]) -> bool: ...
+
+    def textinput(self, text: str) -> bool: ...
+
+
+#: Characters :meth:`KeyRouter.type_released` turns into key presses (everything else printable is text).
+_RELEASED_KEYS = {"\n": (13, "enter"), "\r": (13, "enter"), "\t": (9, "tab")}
+
+
+class KeyRouter:
+    """The Window's key events → ``gate`` (if any) → the focused :class:`KioskTextInput`.
+
+    One binding for all fields, made once (:meth:`attach`): a field focused later cannot get keys before the
+    gate (Kivy calls the last-bound handler first)."""
+
+    def __init__(self) -> None:
+        self.gate: KeyGate | None = None
+        self._window: Any = None
+
+    def attach(self, window: Any = None) -> None:
+        """Listen to ``window`` (default: Kivy's); idempotent."""
+        window = window if window is not None else EventLoop.window
+        if window is None or window is self._window:
+            return
+        if self._window is not None:
+            self._window.unbind(on_key_down=self._key_down, on_key_up=self._key_up, on_textinput=self._textinput)
+        window.bind(on_key_down=self._key_down, on_key_up=self._key_up, on_textinput=self._textinput)
+        self._window = window
+
+    @staticmethod
+    def focused() -> KioskTextInput | None:
+        field = focus_tracker.current
+        return field if field is not None and field.focus else None
+
+    def _key_down(self, window: Any, key: int, scancode: int, codepoint: str | None, modifiers: list[str]) -> bool:
+        gate = self.gate
+        if gate is not None and gate.key_down(key, codepoint, list(modifiers or [])):
+            return True
+        field = self.focused()
+        return field._window_key_down(window, key, scancode, codepoint, modifiers) if field is not None else False
+
+    def _key_up(self, window: Any, key: int, scancode: int = 0, *_args: Any) -> bool:
+        field = self.focused()
+        return field._window_key_up(window, key, scancode) if field is not None else False
+
+    def _textinput(self, window: Any, text: str) -> bool:
+        gate = self.gate
+        if gate is not None and gate.textinput(text):
+            return True
+        field = self.focused()
+        return field._window_textinput(window, text) if field is not None else False
+
+    def type_released(self, text: str) -> None:
+        """Keys a gate held back and hands back (a person's typing): into the focused field, in order.
+        Enter and Tab act as those keys; other control characters are dropped."""
+        field = self.focused()
+        if field is None or not text:
+            return
+        window = EventLoop.window
+        for ch in text:
+            special = _RELEASED_KEYS.get(ch)
+            if special is not None:
+                field.keyboard_on_key_down(window, special, None, [])
+                field.keyboard_on_key_up(window, special)
+                if not field.focus:  # Enter/Tab moved the focus on: the rest goes to the next field
+                    field = self.focused()
+                    if field is None:
+                        return
+            elif ch.isprintable():
+                field.keyboard_on_textinput(window, ch)
+
+
+key_router = KeyRouter()
+
+
 class KioskTextInput(TextInput):
     """The editable part of a :class:`KioskTextField` (use the field, not this, in screens)."""
 
@@ -69,7 +151,6 @@ class KioskTextInput(TextInput):
         self._viewport_args: tuple[int, int] = (0, 0)
         self._viewport_ev = Clock.create_trigger(self._adjust_viewport_now, -1)
         super().__init__(**kwargs)
-        self._window_bound = False
 
     # Kivy's TextInput._adjust_viewport is decorated with kivy.clock.triggered, which keeps the arguments
     # of the last call (``self`` included) in one closure shared by every TextInput: the last field that
@@ -106,22 +187,10 @@ class KioskTextInput(TextInput):
             parent = parent.parent
 
     def _bind_window(self) -> None:
-        if not self._window_bound:
-            EventLoop.window.bind(
-                on_key_down=self._window_key_down,
-                on_key_up=self._window_key_up,
-                on_textinput=self._window_textinput,
-            )
-            self._window_bound = True
+        key_router.attach()  # physical keys come through the router while this field is focused
 
     def _unbind_window(self) -> None:
-        if self._window_bound:
-            EventLoop.window.unbind(
-                on_key_down=self._window_key_down,
-                on_key_up=self._window_key_up,
-                on_textinput=self._window_textinput,
-            )
-            self._window_bound = False
+        pass
 
     def _keycode(self, key: int) -> tuple[int, str]:
         keyboard = getattr(EventLoop.window, "_system_keyboard", None)
