@@ -115,3 +115,20 @@ def test_one_offline_and_one_out_of_paper_at_the_next_refresh(fleet: list[Kiosk]
     stopped = FleetMonitor(FhirClient(empty_sandbox_url), clock=clock, clock_skew_s=3600).refresh()
     assert {k.kiosk_id: [x.code for x in k.alerts] for k in stopped.kiosks}["lobby-1"] == ["stopped"]
 
+
+def test_the_monitor_is_built_from_the_configuration(fleet: list[Kiosk], empty_sandbox_url: str) -> None:
+    from kiosk.runtime.fleet import build_fleet_monitor
+    from kiosk.settings import DEFAULT_CONFIG, load_settings
+
+    settings = load_settings(DEFAULT_CONFIG).with_overrides(backend={"base_url": empty_sandbox_url},
+                                                            monitor={"offline_after_s": 30})  # fmt: skip
+    now = datetime.now(UTC)
+    for k in fleet:
+        k.beat(now)
+    handle = build_fleet_monitor(settings, clock=Clock(now + timedelta(seconds=31)))
+    try:
+        assert handle.monitor.limits.offline_after_s == 30
+        snap = handle.monitor.refresh()
+        assert len(snap.kiosks) == 3 and snap.online == 0 and not snap.error  # 31 s > the configured 30 s
+    finally:
+        handle.close()
