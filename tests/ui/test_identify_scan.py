@@ -93,6 +93,18 @@ def test_wedge_scan_never_types_into_the_focused_field_and_identifies(wedge_kios
     assert field.text == "Ann"
     ui.press_key("backspace")  # editing keys act at once
     assert field.text == "An"
+    clock.advance(0.3)
+    ui.type_text("a")
+    clock.advance(0.01)
+    ui.press_key("backspace")  # a quick correction: the held "a" is typed first, then erased
+    assert field.text == "An"
+    clock.advance(0.3)
+    ui.press_key("enter")  # Enter is held back too (a scanner may send it), then acts: on to the last name
+    assert field.focus
+    clock.advance(0.3)
+    ui.advance_clock(0.2)
+    assert screen.ids.family.focus and not field.focus
+    w.tap(field.input)  # back to the first name
 
     # The scanner's burst: ~300 keys 4 ms apart (Shift for capitals, Enter for LF/CR, Ctrl+^ for RS).
     changes: list[str] = []
@@ -137,14 +149,16 @@ def test_wedge_scan_of_a_code_that_is_not_ours_gets_a_kind_message(wedge_kiosk: 
 # -- camera ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def camera_kiosk(sandbox_seed: Any, tmp_path: Path, ui: Any) -> Iterator[Callable[[Path], Walker]]:
-    """``camera_kiosk(file)``: the kiosk with the OpenCV camera playing ``file`` and a camera barcode source."""
+    """``camera_kiosk(file, with_wedge=False)``: the kiosk with the OpenCV camera playing ``file`` and a camera
+    barcode source (with a keyboard-wedge scanner too: backend "multi")."""
     opened: list[Iterator[Any]] = []
 
-    def make(source: Path) -> Walker:
-        devices = {
-            "camera": {"backend": "opencv", "source": str(source), "fps": 10},
-            "barcode": {"backend": "camera", "roi": ROI},
-        }
+    def make(source: Path, with_wedge: bool = False) -> Walker:
+        camera_source = {"backend": "camera", "roi": ROI}
+        barcode = (
+            {"backend": "multi", "sources": [{"backend": "wedge"}, camera_source]} if with_wedge else camera_source
+        )
+        devices = {"camera": {"backend": "opencv", "source": str(source), "fps": 10}, "barcode": barcode}
         runtimes = runtime_for(sandbox_seed, tmp_path, devices=devices)
         runtime = next(runtimes)
         walkers = walker_for(runtime, ui)
@@ -164,6 +178,10 @@ def write_video(path: Path, frames: list[Any], fps: float = 10.0) -> Path:
         writer.write(frame)
     writer.release()
     return path
+
+
+def find_label(root: Any, text: str) -> list[Any]:
+    return [w for w in root.walk(restrict=True) if getattr(w, "text", None) == text]
 
 
 def shown_like(shot: Path, preview: Any, frame: Any) -> float:
@@ -227,9 +245,13 @@ def test_camera_preview_and_a_kind_message(
         frame = render_card_frame(payload, seed=7, level=1).image
     still = tmp_path / f"{name}.png"
     cv2.imwrite(str(still), frame)
-    w = camera_kiosk(still)
+    both = name == "id-born-tomorrow"  # a 2D imager AND the camera
+    w = camera_kiosk(still, with_wedge=both)
     w.start()
     screen = w.expect("identify")
+    assert screen.has_camera and screen.has_scanner == both
+    assert (w.app.wedge_gate is not None) == both
+    assert bool(find_label(screen, "You can also hold it under the scanner.")) == both
     preview = screen.ids.preview
     wait_until(w, lambda: bool(screen.errors), what="the code to be read")
     w.settle()
