@@ -7,7 +7,8 @@
   keyboard-wedge scanner (devices/barcode/wedge.py). Every physical key goes to the scanner's detector first:
   a scanner's burst is swallowed and delivered as a Barcode (the app's usual callback); keys a person typed
   are handed back to the focused field in order, at most ``max_gap`` (80 ms) later. The detector is polled on
-  Kivy's clock at its deadline. Runs on the main thread only (Window events); logs no key and no text.
+  Kivy's clock at its deadline; keys are timed by a :class:`FrameClock` (a long frame does not split a scan).
+  Runs on the main thread only (Window events); logs no key and no text.
 """
 
 from __future__ import annotations
@@ -65,25 +66,61 @@ def scan_setup(devices: Any) -> ScanSetup:
     return ScanSetup(camera=camera, roi=roi, scanner=scanner, wedge=wedge)
 
 
+class FrameClock:
+    """``time.monotonic()`` with the main thread's stalls taken out, for the keys' timestamps.
+
+    Kivy reads SDL's key events once per frame and the kiosk cannot see when a key really came. Keys that
+    arrive while a frame takes long (a garbage collection, a screen being built) are handled together, late:
+    timed when handled, a scanner's burst would show a pause in its middle and split in two. So each frame
+    counts for at most ``allowance`` seconds (well under the detector's ``max_gap``): a person's pauses (many
+    normal frames) keep their length, a stall shrinks to ``allowance``. :meth:`tick` runs once per frame.
+    """
+
+    def __init__(self, source: Callable[[], float] = time.monotonic, allowance: float = 0.05) -> None:
+        self._source = source
+        self.allowance = allowance
+        self._last_tick = source()
+        self._stalled = 0.0  # seconds of long frames left out so far
+
+    def tick(self, *_args: Any) -> None:
+        now = self._source()
+        frame = now - self._last_tick
+        if frame > self.allowance:
+            self._stalled += frame - self.allowance
+        self._last_tick = now
+
+    def __call__(self) -> float:
+        since_tick = self._source() - self._last_tick
+        return self._last_tick - self._stalled + min(max(since_tick, 0.0), self.allowance)
+
+
 class WedgeKeyGate:
-    """See the module docstring. ``clock`` gives the keys' timestamps (tests inject one)."""
+    """See the module docstring. ``clock`` gives the keys' timestamps (default a :class:`FrameClock`, ticked
+    by Kivy's clock while installed; tests inject their own)."""
 
     def __init__(
-        self, source: Any, *, clock: Callable[[], float] = time.monotonic, router: KeyRouter = key_router
+        self, source: Any, *, clock: Callable[[], float] | None = None, router: KeyRouter = key_router
     ) -> None:
         self.source = source
-        self.clock = clock
+        self.frame_clock = FrameClock() if clock is None else None
+        self.clock: Callable[[], float] = clock or self.frame_clock or time.monotonic
         self.router = router
         self._event: ClockEvent | None = None
+        self._ticker: ClockEvent | None = None
         self.swallowed = 0  # keys kept from the widgets (a count, never the keys)
 
     def install(self) -> None:
         self.router.attach()
         self.router.gate = self
+        if self.frame_clock is not None and self._ticker is None:
+            self._ticker = Clock.schedule_interval(self.frame_clock.tick, 0)  # every frame
 
     def uninstall(self) -> None:
         if self.router.gate is self:
             self.router.gate = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         self.reset()
 
     def reset(self) -> None:
@@ -125,8 +162,8 @@ class WedgeKeyGate:
         if deadline is not None:
             self._after(self.source.poll(deadline + 1e-6).release)
 
-    def _poll(self, _dt: float = 0.0) -> None:
-        self._event = None
+    def poll(self, _dt: float = 0.0) -> None:
+        """Let the detector see the time (Kivy calls it at the deadline): held keys or a finished scan."""
         self._after(self.source.poll(self.clock()).release)
 
     def _after(self, release: str) -> None:
@@ -137,7 +174,7 @@ class WedgeKeyGate:
         if deadline is not None:
             # Kivy's clock fires the poll; the detector decides on its own clock (a poll too early does nothing
             # and schedules the next one).
-            self._event = Clock.schedule_once(self._poll, max(0.0, deadline - self.clock()) + 0.005)
+            self._event = Clock.schedule_once(self.poll, max(0.0, deadline - self.clock()) + 0.005)
 
     def _cancel(self) -> None:
         if self._event is not None:
