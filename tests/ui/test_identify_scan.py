@@ -272,3 +272,15 @@ def test_camera_preview_and_a_kind_message(
     assert body.body.minimum_height <= body.scroller.height  # preview, message and words fit: no scrolling
     w.tap(w.primary())  # "Type my name instead": the camera stops
     assert screen.stage == "name" and preview.status == "off"
+
+
+def test_without_anything_to_scan_with_the_patient_types_their_name(sandbox_seed: Any, tmp_path: Path, ui: Any) -> None:
+    for runtime in runtime_for(sandbox_seed, tmp_path, devices={"barcode": {"enabled": False}}):
+        for w in walker_for(runtime, ui):
+            assert not w.expect("welcome").has_scanner
+            w.start()
+            screen = w.expect("identify")
+            assert screen.stage == "name" and screen.ids.given.focus  # straight to typing
+            w.tap(w.back_button())  # no scan stage to go back to: the welcome screen
+            w.settle()
+            w.expect("welcome")
