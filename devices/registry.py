@@ -40,6 +40,10 @@ BACKENDS: dict[str, dict[str, str]] = {
         "simulated": "devices.payment.simulated:SimulatedPaymentTerminal",
         "stripe": "devices.payment.stripe_terminal:StripeTerminal",
     },
+    "insurance": {
+        "simulated": "devices.insurance.simulated:SimulatedCardReader",
+        "tesseract": "devices.insurance.reader:TesseractCardReader",
+    },
     "printer": {
         "simulated": "devices.printer.simulated:SimulatedPrinter",
         "network": "devices.printer.network:NetworkPrinter",
@@ -61,6 +65,7 @@ EXTRAS: dict[str, str] = {
     "segno": "printer",
     "serial": "barcode",
     "usb": "printer",  # pyusb (python-escpos[usb])
+    "tesserocr": "insurance",
 }
 
 DISTRIBUTION = "open-checkin-kiosk"

@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan.register(sub)
     staff.register(sub)
+    from kiosk.commands import insurance  # kiosk read-card
+
+    insurance.register(sub)
     return parser
 
 

@@ -251,6 +251,7 @@ class DevicesSection(_Section):
     smartcard: DeviceSection = Field(default_factory=DeviceSection)
     payment: DeviceSection = Field(default_factory=DeviceSection)
     printer: DeviceSection = Field(default_factory=DeviceSection)
+    insurance: DeviceSection = Field(default_factory=DeviceSection)
 
 
 class Settings(_Section):
