@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .types import Address, CoverageInfo, Demographics, Point, Signature, Stroke
+from .types import Address, CardImage, CoverageInfo, Demographics, Point, Signature, Stroke
 
 DEMOGRAPHIC_KEYS = ("phone", "email", "line1", "line2", "city", "state", "postal_code")
 REQUIRED_DEMOGRAPHICS = ("line1", "city", "state", "postal_code", "phone")
@@ -180,6 +180,70 @@ def validate_manual_insurance(values: Mapping[str, Any]) -> tuple[CoverageInfo |
         ),
         {},
     )
+
+
+# -- insurance from the camera ------------------------------------------------------------------------
+CARD_SIDES = ("front", "back")
+CARD_TYPES = ("image/jpeg", "image/png")
+MAX_CARD_IMAGES = 4
+MAX_CARD_IMAGE_BYTES = 5 * 1024 * 1024
+_RX_BIN = re.compile(r"[0-9]{6}")
+
+
+def _card_images(raw: Any) -> tuple[CardImage, ...] | None:
+    if not isinstance(raw, (list, tuple)) or not 1 <= len(raw) <= MAX_CARD_IMAGES:
+        return None
+    images = []
+    for item in raw:
+        if isinstance(item, CardImage):
+            item = {"side": item.side, "content_type": item.content_type, "data": item.data}
+        if not isinstance(item, Mapping):
+            return None
+        side, kind, data = item.get("side"), item.get("content_type"), item.get("data")
+        if side not in CARD_SIDES or kind not in CARD_TYPES or not isinstance(data, (bytes, bytearray)):
+            return None
+        if not 0 < len(data) <= MAX_CARD_IMAGE_BYTES:
+            return None
+        images.append(CardImage(side=str(side), content_type=str(kind), data=bytes(data)))
+    return tuple(images)
+
+
+def validate_camera_insurance(
+    values: Mapping[str, Any],
+) -> tuple[CoverageInfo | None, tuple[CardImage, ...], dict[str, str]]:
+    """The card as photographed, read and confirmed (or corrected) by the patient. As ``manual``, except that
+    the payer may stay empty (a logo the reader could not name: the images go with the Coverage)."""
+    images = _card_images(values.get("images"))
+    if images is None:
+        return None, (), {"base": "invalid_input"}
+    clean = {key: _clean(values, key) for key in
+             ("payer_name", "member_id", "group_number", "subscriber_name", "plan_name", "rx_bin", "rx_pcn",
+              "rx_group")}
+    errors: dict[str, str] = {}
+    if not clean["member_id"]:
+        errors["member_id"] = "required"
+    elif not _MEMBER_ID.fullmatch(clean["member_id"]):
+        errors["member_id"] = "invalid_member_id"
+    for key, limit in (("payer_name", _MAX_FIELD), ("subscriber_name", _MAX_FIELD), ("plan_name", _MAX_FIELD),
+                       ("group_number", 40), ("rx_pcn", 40), ("rx_group", 40)):
+        if len(clean[key]) > limit:
+            errors[key] = "too_long"
+    if clean["rx_bin"] and not _RX_BIN.fullmatch(clean["rx_bin"]):
+        errors["rx_bin"] = "invalid_rx_bin"
+    if errors:
+        return None, (), errors
+    coverage = CoverageInfo(
+        id=None,
+        payer_name=clean["payer_name"],
+        member_id=clean["member_id"],
+        group_number=clean["group_number"],
+        plan_name=clean["plan_name"],
+        subscriber_name=clean["subscriber_name"],
+        rx_bin=clean["rx_bin"],
+        rx_pcn=clean["rx_pcn"],
+        rx_group=clean["rx_group"],
+    )
+    return coverage, images, {}
 
 
 # -- signatures ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import finish, rules
 from .base import FlowBase
-from .intake import validate_demographics, validate_manual_insurance, validate_signature
+from .intake import validate_camera_insurance, validate_demographics, validate_manual_insurance, validate_signature
 from .questionnaire import Form
 from .results import Done, Result, Step
 from .types import CoverageChoice, DeskReason, InsuranceResult, PaymentRequest, PaymentStatus, SignedConsent
@@ -92,6 +92,11 @@ class VisitSteps(FlowBase):
             if errors or coverage is None:
                 return self._show(Step.INSURANCE, errors)
             s.insurance = InsuranceResult(CoverageChoice.UPDATED, coverage)
+        elif action == "camera":
+            coverage, images, errors = validate_camera_insurance(ui)
+            if errors or coverage is None:
+                return self._show(Step.INSURANCE, errors)
+            s.insurance = InsuranceResult(CoverageChoice.UPDATED, coverage, images)
         elif action == "self_pay":
             s.insurance = InsuranceResult(CoverageChoice.SELF_PAY, None)
         elif action == "no_card":
