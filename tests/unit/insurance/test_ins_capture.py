@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from ins_photos import FIXTURES
 
 from devices.camera.simulated import SimulatedCamera
 from devices.insurance.base import Guidance, Quality

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import photo
+from ins_photos import photo
 
 from devices.insurance.base import Guidance
 from devices.insurance.finder import WARP_SIZE, find_card, order_corners, warp_card

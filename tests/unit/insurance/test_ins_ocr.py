@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, card, photo
+from ins_photos import FIXTURES, card, photo
 
 from devices import registry
 from devices.errors import DeviceSetupError
