@@ -80,6 +80,7 @@ def build_record(
         needs_staff=needs_staff,
         desk_reason=desk_reason,
         queue_number=session.queue_number,
+        tablet=config.tablet,
     )
 
 

@@ -288,3 +288,6 @@ class CheckinRecord:
     needs_staff: bool = False
     desk_reason: DeskReason | None = None
     queue_number: str = ""
+    # Made on a waiting-room tablet (tablet mode): intake for a visit a kiosk or the desk may already have
+    # checked in, so its Encounter is the visit's one (portal_client.fhir.bundle).
+    tablet: bool = False

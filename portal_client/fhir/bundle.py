@@ -7,7 +7,9 @@ Bundle into consecutive smaller transactions for servers that cap their size, se
    its status changed; skipped for a desk hand-off (staff decide) and when it already is ``arrived``.
 2. ``PUT Patient/<id>`` with ``ifMatch`` — the Patient as read with only the phone/email/address the
    patient changed on the demographics step (``patient_write``); skipped when nothing changed.
-3. ``POST Encounter`` (``arrived``, AMB), conditional on ``identifier=urn:open-checkin-kiosk:checkin|<id>``.
+3. ``POST Encounter`` (``arrived``, AMB), conditional on ``identifier=urn:open-checkin-kiosk:checkin|<id>``;
+   a tablet's record (``record.tablet``) is conditional on ``appointment=Appointment/<id>`` instead: the
+   visit's Encounter, whoever made it (a kiosk check-in, the desk), is used and no second one is created.
 4. Coverage + card DocumentReferences (``coverage_write``), QuestionnaireResponses, Consents
    (``forms_write``), a PaymentReconciliation for an approved payment, Tasks for the desk.
 5. ``POST Provenance`` naming every entry above, the kiosk (``Device`` identifier) and the patient.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from kiosk.flow.types import (
     Appointment,
@@ -228,8 +231,24 @@ def _encounter_entry(record: CheckinRecord, encounter_url: str) -> Json:
         method="POST",
         url="Encounter",
         full_url=encounter_url,
-        if_none_exist_query=if_none_exist(record.checkin_id),
+        if_none_exist_query=encounter_condition(record),
     )
+
+
+def encounter_condition(record: CheckinRecord) -> str:
+    """When the check-in's Encounter already exists (the conditional create's query).
+
+    A kiosk makes the visit's Encounter: its own check-in identifier (a replay finds it again). A tablet adds
+    intake to a visit that a kiosk (the patient's ticket) or the desk may already have checked in: any Encounter
+    of that Appointment is the visit's one, and the tablet's QuestionnaireResponses, Coverage and Provenance
+    point to it (a transaction resolves the entry's ``urn:uuid`` to the Encounter found). When there is none,
+    the tablet's Encounter is created, and a replay finds it by the same query. Two Encounters already on one
+    Appointment make the server answer 412: the row waits (sync ``backend_conflict``) until staff merge them.
+    """
+    appointment = record.appointment
+    if record.tablet and appointment is not None and appointment.id:
+        return f"appointment={quote('Appointment/' + appointment.id, safe='/-.')}"
+    return if_none_exist(record.checkin_id)
 
 
 # -- payment and desk ------------------------------------------------------------------------------------
