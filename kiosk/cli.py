@@ -67,8 +67,9 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         return 2
     from kiosk.runtime.backend import check_backend
     from kiosk.runtime.build import check_devices
+    from kiosk.runtime.staff_setup import check_staff
 
-    problems = check_devices(settings) + check_backend(settings)
+    problems = check_devices(settings) + check_backend(settings) + check_staff(settings)
     for problem in problems:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if problems:
