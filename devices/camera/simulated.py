@@ -7,7 +7,8 @@ Options (``[devices.camera]`` with ``backend = "simulated"``):
 - ``fps``: frames per second (default 15).
 - ``loop``: start again after the last image (default true); otherwise the last frame stays the latest.
 
-Test hooks: :meth:`unplug` / :meth:`replug` (health FAULT "unplugged", no frames meanwhile) and
+Test hooks: :meth:`unplug` / :meth:`replug` (health FAULT "unplugged", no frames meanwhile),
+:meth:`play` (other images from the next frame on: a card turned over in front of the camera) and
 :meth:`wait_for_frame`, which blocks on a condition (no sleeps in tests).
 """
 
@@ -55,6 +56,7 @@ class SimulatedCamera:
         self._thread: threading.Thread | None = None
         self._plugged = True
         self._last_error = ""
+        self._override: tuple[list[Any], bool] | None = None  # play(): frames + loop, taken by the thread
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SimulatedCamera:
@@ -111,6 +113,17 @@ class SimulatedCamera:
             self._cond.notify_all()
         log.info("simulated camera plugged in again")
 
+    def play(self, images: Sequence[Any], *, loop: bool = False) -> None:
+        """Replay ``images`` (paths, or BGR uint8 arrays) from the next frame on, instead of the configured
+        ones; ``loop=False`` keeps the last one as the latest (a card held still). Before :meth:`start` they
+        are what it plays."""
+        if not images:
+            raise ValueError("play() needs at least one image")
+        frames = [_read_image(Path(i)) if isinstance(i, (str, Path)) else _frozen(i) for i in images]
+        with self._cond:
+            self._override = (frames, loop)
+            self._cond.notify_all()
+
     def wait_for_frame(self, after_index: int = -1, timeout: float = 10.0) -> Frame | None:
         """Block until a frame newer than ``after_index`` is the latest (or the timeout passes)."""
         with self._cond:
@@ -123,25 +136,22 @@ class SimulatedCamera:
 
     # -- internals ----------------------------------------------------------------------------------------
     def _load(self) -> list[Any]:
-        import cv2  # imported when the camera starts: an idle kiosk does not carry OpenCV (~28 MB)
-
+        # cv2 is imported here (when the camera starts): an idle kiosk does not carry OpenCV (~28 MB)
         if not self._paths:
             return [_test_pattern(*self._size)]
-        frames = []
-        for path in self._paths:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                raise DeviceSetupError(f"camera backend 'simulated': cannot read image file {str(path)!r}")
-            image.flags.writeable = False  # frames are shared with every consumer: never edit in place
-            frames.append(image)
-        return frames
+        return [_read_image(path) for path in self._paths]
 
     def _run(self, frames: list[Any]) -> None:
         position = 0
+        loop = self._loop
         while not self._stop.is_set():
+            with self._cond:
+                if self._override is not None:
+                    (frames, loop), self._override = self._override, None
+                    position = 0
             if position >= len(frames):  # not looping, all shown: the last frame stays the latest
-                self._stop.wait()
-                break
+                self._stop.wait(self._period)
+                continue
             with self._cond:
                 if self._plugged:
                     self._index += 1
@@ -150,9 +160,23 @@ class SimulatedCamera:
                     )
                     self._cond.notify_all()
                     position += 1
-                    if position == len(frames) and self._loop:
+                    if position == len(frames) and loop:
                         position = 0
             self._stop.wait(self._period)
+
+
+def _read_image(path: Path) -> Any:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise DeviceSetupError(f"camera backend 'simulated': cannot read image file {str(path)!r}")
+    return _frozen(image)
+
+
+def _frozen(image: Any) -> Any:
+    image.flags.writeable = False  # frames are shared with every consumer: never edit in place
+    return image
 
 
 def _image_paths(opts: OptionReader, images: Any) -> list[Path]:
