@@ -115,8 +115,8 @@ class SimulatedCamera:
 
     def play(self, images: Sequence[Any], *, loop: bool = False) -> None:
         """Replay ``images`` (paths, or BGR uint8 arrays) from the next frame on, instead of the configured
-        ones; ``loop=False`` keeps the last one as the latest (a card held still). Before :meth:`start` they
-        are what it plays."""
+        ones. ``loop=False``: then the last one again and again, as new frames (a card held still in front of
+        a running camera). Before :meth:`start` they are what it plays."""
         if not images:
             raise ValueError("play() needs at least one image")
         frames = [_read_image(Path(i)) if isinstance(i, (str, Path)) else _frozen(i) for i in images]
@@ -144,11 +144,14 @@ class SimulatedCamera:
     def _run(self, frames: list[Any]) -> None:
         position = 0
         loop = self._loop
+        hold = False  # after the last image: the last image again (play()), or no new frame (configured)
         while not self._stop.is_set():
             with self._cond:
                 if self._override is not None:
                     (frames, loop), self._override = self._override, None
-                    position = 0
+                    position, hold = 0, True
+            if position >= len(frames) and hold:
+                position = len(frames) - 1
             if position >= len(frames):  # not looping, all shown: the last frame stays the latest
                 self._stop.wait(self._period)
                 continue

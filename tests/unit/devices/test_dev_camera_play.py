@@ -17,18 +17,23 @@ def _solid(bgr: tuple[int, int, int]) -> np.ndarray:
     return image
 
 
+def _colour(image: np.ndarray) -> tuple[int, int, int]:
+    b, g, r = (int(c) for c in image[0, 0])
+    return (b, g, r)
+
+
 def _wait_colour(cam: SimulatedCamera, bgr: tuple[int, int, int]) -> int:
     index = -1
     for _ in range(200):
         frame = cam.wait_for_frame(index, timeout=5.0)
         assert frame is not None
         index = frame.index
-        if tuple(int(c) for c in frame.image[0, 0]) == bgr:
+        if _colour(frame.image) == bgr:
             return index
     raise AssertionError(f"never saw {bgr}")
 
 
-def test_play_switches_the_replayed_images_and_keeps_the_last_one(tmp_path: Path) -> None:
+def test_play_switches_the_replayed_images_then_holds_the_last_one(tmp_path: Path) -> None:
     red = tmp_path / "red.png"
     assert cv2.imwrite(str(red), _solid((0, 0, 255)))
     cam = SimulatedCamera([red], fps=200)
@@ -38,9 +43,10 @@ def test_play_switches_the_replayed_images_and_keeps_the_last_one(tmp_path: Path
         cam.play([_solid((0, 255, 0)), red, _solid((255, 0, 0))])  # arrays and paths; no loop
         _wait_colour(cam, (0, 255, 0))
         last = _wait_colour(cam, (255, 0, 0))
-        assert cam.wait_for_frame(last, timeout=0.2) is None  # the last image stays the latest: no new frame
-        latest = cam.latest_frame()
-        assert latest is not None and latest.index == last and not latest.image.flags.writeable
+        for _ in range(3):  # then the last image again and again, as new frames (a card held still)
+            frame = cam.wait_for_frame(last, timeout=5.0)
+            assert frame is not None and _colour(frame.image) == (255, 0, 0) and not frame.image.flags.writeable
+            last = frame.index
         cam.play([red], loop=True)
         first = _wait_colour(cam, (0, 0, 255))
         assert cam.wait_for_frame(first, timeout=5.0) is not None  # looping: new frames keep coming
