@@ -52,6 +52,7 @@ ERRORS: dict[str, str] = {
     "invalid_state": N_("Please enter the 2-letter state, for example NY."),
     # insurance
     "invalid_member_id": N_("Please check the member ID. It is printed on the front of your card."),
+    "invalid_rx_bin": N_("The RxBIN has 6 digits. Please check it, or leave it empty."),
     "no_coverage_on_file": N_(
         "We do not have insurance on file for you. Please enter your card, or choose another option."
     ),
