@@ -51,6 +51,10 @@ BACKENDS: dict[str, dict[str, str]] = {
         "serial": "devices.printer.serial_port:SerialPrinter",
         "file": "devices.printer.file:FilePrinter",
     },
+    "speech": {
+        "simulated": "devices.speech.simulated:SimulatedSpeaker",
+        "espeak": "devices.speech.espeak:EspeakSpeaker",
+    },
 }
 
 #: top-level import name of a hardware library → the pyproject extra that installs it
