@@ -252,6 +252,8 @@ class DevicesSection(_Section):
     payment: DeviceSection = Field(default_factory=DeviceSection)
     printer: DeviceSection = Field(default_factory=DeviceSection)
     insurance: DeviceSection = Field(default_factory=DeviceSection)
+    # Read-aloud (headphones): tablets keep it too, a patient with low vision is handed one as well.
+    speech: DeviceSection = Field(default_factory=DeviceSection)
 
 
 class Settings(_Section):
