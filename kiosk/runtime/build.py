@@ -31,7 +31,7 @@ from kiosk.settings import DeviceSection, Settings
 
 log = logging.getLogger(__name__)
 
-DEVICE_KINDS = ("camera", "barcode", "smartcard", "payment", "printer", "insurance")
+DEVICE_KINDS = ("camera", "barcode", "smartcard", "payment", "printer", "insurance", "speech")
 # Kinds a tablet never has (DESIGN §1: no printer or payment device on waiting-room tablets).
 TABLET_WITHOUT = ("payment", "printer")
 # Printer backends built on python-escpos: they take the kiosk's escpos cache folder and the clinic's timezone.
@@ -88,6 +88,7 @@ class Devices:
     payment: Any = None
     printer: Any = None
     insurance: Any = None  # devices.insurance CardReader: the capture screen pairs it with the camera
+    speech: Any = None  # devices.speech Speaker: the UI reads screens aloud with it (stop() silences it)
     backends: dict[str, str] = field(default_factory=dict)
     # The camera whose frames the barcode source decodes (the kiosk's camera, shared): the identify screen runs
     # it while it shows the preview. None when no barcode source reads the kiosk's camera.
