@@ -15,10 +15,10 @@ from datetime import tzinfo
 from enum import Enum, StrEnum
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_time
 
 from kiosk.flow.types import Ticket
 from kiosk.i18n import translator
+from kiosk.l10n import format_time, printable
 
 QR_PREFIX = "CKI-TICKET:"
 
@@ -89,7 +89,8 @@ def qr_payload(checkin_id: str) -> str:
 
 
 def babel_locale(language: str) -> Locale:
-    """Babel's locale for a kiosk language code ("en", "es", "pt_BR", "zh-Hant"); English when unknown."""
+    """Babel's locale named by a language code ("en", "es", "pt_BR", "zh-Hant"); English when unknown.
+    (The receipt's money still uses it; the ticket formats through kiosk.l10n, as the screens do.)"""
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -100,10 +101,8 @@ def format_ticket_time(ticket: Ticket, timezone: tzinfo | None = None) -> str:
     """The issue time in the clinic's timezone (default: the timezone ``issued_at`` carries), per language."""
     if ticket.issued_at.tzinfo is None:
         raise ValueError("Ticket.issued_at must be timezone-aware")
-    when = ticket.issued_at.astimezone(timezone) if timezone is not None else ticket.issued_at
-    text = format_time(when, format="short", tzinfo=when.tzinfo, locale=babel_locale(ticket.language))
-    # CLDR puts (narrow) no-break spaces in times ("2:05\u202fPM"): printer code pages lack them.
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
+    # The screens' locale of the language ("es" → es_US: "2:05 p.m."), with plain spaces for the printer.
+    return printable(format_time(ticket.issued_at, ticket.language, timezone))
 
 
 def build_layout(ticket: Ticket, timezone: tzinfo | None = None) -> TicketLayout:

@@ -240,7 +240,8 @@ def test_time_is_in_the_clinic_timezone_and_the_patients_language() -> None:
     t = ticket()  # 19:05 UTC
     new_york = ZoneInfo("America/New_York")
     assert format_ticket_time(t, new_york) == "2:05 PM"  # plain spaces: printers lack U+202F
-    assert format_ticket_time(replace(t, language="es"), new_york) == "14:05"
+    assert format_ticket_time(replace(t, language="es"), new_york) == "2:05 p.m."  # es_US, as on screen
+    assert format_ticket_time(replace(t, language="zh"), new_york) == "14:05"
     assert format_ticket_time(replace(t, issued_at=t.issued_at.astimezone(new_york))) == "2:05 PM"
     with pytest.raises(ValueError, match="timezone-aware"):
         format_ticket_time(replace(t, issued_at=datetime(2025, 3, 4, 19, 5)))
@@ -266,7 +267,7 @@ def test_strings_go_through_the_gettext_catalog(tmp_path: Path, monkeypatch: pyt
     try:
         layout = build_layout(ticket(language="es", wait_area="Sala B"))
         texts = [e.text for e in layout.elements if isinstance(e, TextLine)]
-        assert "Su número" in texts and "Espere en: Sala B" in texts and "19:05" in texts
+        assert "Su número" in texts and "Espere en: Sala B" in texts and "7:05 p.m." in texts
         p = SimulatedPrinter.from_options({})
         p.print_ticket(ticket(language="es", wait_area="Sala B"))
         assert b"Espere en: Sala B" in p.last_bytes
