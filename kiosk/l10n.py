@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -227,6 +227,60 @@ def missing_glyphs(text: str, font: Path | str, index: int = 0) -> set[str]:
         if (mask.size, bytes(mask)) == tofu_key:
             missing.add(ch)
     return missing
+
+
+# -- line breaking for scripts without spaces ---------------------------------------------------------------
+# Kivy wraps at spaces only; a run without spaces (all of Chinese) is cut wherever the line is full: inside
+# a Latin word next to Chinese ("Engli|sh") and before a comma (a line that starts with "，"). wrap_lines
+# breaks between Chinese characters, never inside a Latin word or number, and keeps punctuation where
+# Chinese typesetting wants it (simple kinsoku: no line starts with a closing mark nor ends with an opening).
+NO_LINE_START = frozenset("，。、！？：；）」』】》〉’”…·%,.!?:;)]}")
+NO_LINE_END = frozenset("（「『【《〈‘“([{$")
+
+
+def wrap_lines(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """``text`` broken into lines that each ``fits`` (the UI measures with the label's font: width in px).
+    Explicit newlines are kept; a single word too wide for a line is cut by characters."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_wrap_paragraph(paragraph, fits))
+    return lines
+
+
+def _wrap_paragraph(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for unit in _units(paragraph):
+        if line and not fits((line + unit).rstrip()):
+            lines.append(line.rstrip())
+            line = ""
+        line = line + unit if line else unit.lstrip()
+        while len(line.rstrip()) > 1 and not fits(line.rstrip()):  # one word wider than the line: cut it
+            body = line.rstrip()
+            cut = next((i for i in range(len(body) - 1, 0, -1) if fits(body[:i])), 1)
+            lines.append(body[:cut])
+            line = line[cut:]
+    lines.append(line.rstrip())
+    return lines
+
+
+# CJK characters, their punctuation and the full-width forms
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_UNIT = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+
+
+def _units(paragraph: str) -> list[str]:
+    """Unbreakable pieces: a Latin word or number with its trailing spaces, one CJK character; punctuation
+    glued to its neighbour (closing marks to the piece before, opening marks to the piece after)."""
+    pieces: list[str] = []
+    for piece in _UNIT.findall(paragraph):
+        last = pieces[-1] if pieces else ""
+        glued = bool(last) and not last[-1].isspace()
+        if (last and piece.isspace()) or (glued and (piece[0] in NO_LINE_START or last[-1] in NO_LINE_END)):
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    return pieces
 
 
 # -- internals ------------------------------------------------------------------------------------------

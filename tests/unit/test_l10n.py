@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -109,3 +110,46 @@ def test_a_missing_font_is_reported_with_what_to_install(monkeypatch: pytest.Mon
     monkeypatch.setitem(l10n.LANGUAGES, "zh", l10n.LanguageInfo(**{**info.__dict__, "fonts": ("/nope.ttc",)}))
     with pytest.raises(l10n.FontMissing, match="/nope.ttc"):
         l10n.font_file("zh")
+
+
+# -- line breaking ----------------------------------------------------------------------------------------
+def cells(limit: int) -> Callable[[str], bool]:
+    """A terminal-like measure: CJK characters are two cells wide, others one."""
+    return lambda s: sum(2 if ord(c) >= 0x2E80 else 1 for c in s) <= limit
+
+
+def test_chinese_breaks_between_characters_with_punctuation_kept_in_place() -> None:
+    text = "请扫描您的保险卡正面和背面，确保卡片在框内并且没有反光。"
+    lines = l10n.wrap_lines(text, cells(26))  # 13 characters a line
+    assert "".join(lines) == text
+    assert lines[0] == "请扫描您的保险卡正面和背"  # not "…背面" + a line starting with "，"
+    assert lines[1].startswith("面，")
+    assert all(cells(26)(line) for line in lines)
+    assert not any(line[0] in l10n.NO_LINE_START for line in lines)
+
+
+def test_latin_words_and_numbers_are_never_cut_unless_alone_too_wide() -> None:
+    mixed = l10n.wrap_lines("请等候。您的号码是 A-001，时间 14:05", cells(12))
+    assert mixed == ["请等候。您的", "号码是", "A-001，时间", "14:05"]  # "A-001" and "14:05" whole
+    assert l10n.wrap_lines("Please scan your insurance card", lambda s: len(s) <= 12) == [
+        "Please scan",
+        "your",
+        "insurance",
+        "card",
+    ]
+    assert l10n.wrap_lines("Supercalifragilistic is long", lambda s: len(s) <= 8) == [
+        "Supercal",
+        "ifragili",
+        "stic is",
+        "long",
+    ]
+
+
+def test_opening_brackets_stay_with_what_follows_and_newlines_are_kept() -> None:
+    assert l10n.wrap_lines("您的号码是（A-001）。请等候。", cells(12)) == [
+        "您的号码是",
+        "（A-001）。",
+        "请等候。",
+    ]
+    assert l10n.wrap_lines("第一行\n第二行", cells(100)) == ["第一行", "第二行"]
+    assert l10n.wrap_lines("", cells(10)) == [""]
