@@ -1,5 +1,6 @@
 """OptionRow: the other ways forward under a screen's main content ("I will pay for this visit myself", "I do
-not have my card with me", ...), side by side, all as tall as the one with the most lines of text; four
+not have my card with me", ...), side by side, all as tall as the one with the most lines of text (at least a
+normal button's height); four
 options make two rows of two. OptionButton: a secondary button that can be ``emphasis``-ed (a thick border
 and a tint) when the screen wants to point at it (e.g. after the patient has had trouble with the camera).
 
@@ -15,6 +16,7 @@ from typing import Any
 from kivy.properties import BooleanProperty
 from kivy.uix.gridlayout import GridLayout
 
+from kiosk.ui.theme import theme
 from kiosk.ui.widgets.basic import SecondaryButton
 
 
@@ -54,7 +56,7 @@ class OptionRow(GridLayout):
         if not self.children:
             self.height = 0
             return
-        tallest = max(child.texture_size[1] for child in self.children)
+        tallest = max([theme.button_height] + [child.texture_size[1] for child in self.children])
         for child in self.children:
             if child.min_height != tallest:
                 child.min_height = tallest
